@@ -1,0 +1,25 @@
+import type { z } from 'zod';
+import type { ArtifactType } from './artifact-ref.ts';
+
+/** What validation and planning need to know about a stage type; no code that runs it. */
+export interface StageDescriptor {
+  /** `family.name@version`, e.g. `train.logistic@1`. */
+  type: string;
+  /** `ingest`, `train`, …: picks the queue family. */
+  family: string;
+  description: string;
+  /** Input name -> artifact type. Every input is required. */
+  inputs: Record<string, ArtifactType>;
+  /** Output name -> artifact type. */
+  outputs: Record<string, ArtifactType>;
+  /** Schema of `with:`; applied with defaults at submit time. */
+  params: z.ZodType;
+  /** Default resource class when the spec does not ask for a GPU. */
+  defaultTimeoutMs?: number;
+}
+
+/** Looks up a stage type by its `uses` string. */
+export interface StageCatalog {
+  get(type: string): StageDescriptor | undefined;
+  list(): StageDescriptor[];
+}

@@ -1,0 +1,42 @@
+import { boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import type { ArtifactType, InputBinding, RetryPolicy, StageStatus } from '@pipewright/core';
+import { runs } from './runs.ts';
+
+/** One stage of one run: the planned stage plus its live state. */
+export const stageRuns = pgTable(
+  'stage_runs',
+  {
+    id: uuid('id').primaryKey(),
+    runId: uuid('run_id').notNull().references(() => runs.id),
+    stageKey: text('stage_key').notNull(),
+    /** Topological position in the plan, for stable listing. */
+    position: integer('position').notNull(),
+    uses: text('uses').notNull(),
+    family: text('family').notNull(),
+    needs: jsonb('needs').$type<string[]>().notNull(),
+    inputs: jsonb('inputs').$type<Record<string, InputBinding>>().notNull(),
+    outputs: jsonb('outputs').$type<Record<string, ArtifactType>>().notNull(),
+    params: jsonb('params').$type<Record<string, unknown>>().notNull(),
+    whenExpr: text('when_expr'),
+    resourceClass: text('resource_class').$type<'cpu' | 'gpu'>().notNull(),
+    gpu: integer('gpu').notNull().default(0),
+    retry: jsonb('retry').$type<RetryPolicy>().notNull(),
+    timeoutMs: integer('timeout_ms').notNull(),
+    cacheEnabled: boolean('cache_enabled').notNull(),
+    status: text('status').$type<StageStatus>().notNull(),
+    attemptCount: integer('attempt_count').notNull().default(0),
+    /** Final scalar metrics of the successful attempt. */
+    metrics: jsonb('metrics').$type<Record<string, number>>(),
+    error: jsonb('error'),
+    cacheKey: text('cache_key'),
+    cacheExplanation: jsonb('cache_explanation'),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    queuedAt: timestamp('queued_at', { withTimezone: true, mode: 'date' }),
+    startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }),
+    finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [
+    uniqueIndex('stage_runs_run_key_uq').on(t.runId, t.stageKey),
+    index('stage_runs_status_idx').on(t.status),
+  ],
+);

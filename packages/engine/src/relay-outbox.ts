@@ -1,0 +1,57 @@
+import { asc, inArray, lte, outbox, type Database } from '@pipewright/db';
+import type { QueueProducer } from '@pipewright/queue';
+import type { OutboxMessage } from './outbox-message.ts';
+
+export interface RelayOptions {
+  /** Rows taken per transaction. @defaultValue 500 */
+  batchSize?: number;
+  now?: () => Date;
+}
+
+/**
+ * Publishes due outbox rows to BullMQ and deletes them, one batch per transaction.
+ *
+ * Contract: takes rows with `FOR UPDATE SKIP LOCKED`, so several relays (one per orchestrator)
+ * share the work without publishing a row twice at once; if the process dies after publishing
+ * and before the commit, the rows are published again on the next pass, which BullMQ ignores
+ * because the job ids are deterministic. Returns the number of rows published.
+ */
+export async function relayOutbox(db: Database, producer: QueueProducer, options: RelayOptions = {}): Promise<number> {
+  const batchSize = options.batchSize ?? 500;
+  const now = options.now ?? (() => new Date());
+  return db.transaction(async (tx) => {
+    const rows = await tx
+      .select()
+      .from(outbox)
+      .where(lte(outbox.availableAt, now()))
+      .orderBy(asc(outbox.id))
+      .limit(batchSize)
+      .for('update', { skipLocked: true });
+    if (rows.length === 0) return 0;
+    const jobs = [];
+    for (const row of rows) {
+      const message = { kind: row.kind, payload: row.payload } as OutboxMessage;
+      switch (message.kind) {
+        case 'stage.run':
+          jobs.push({ queue: message.payload.queue, job: message.payload.job });
+          break;
+        default:
+          throw new Error(`unknown outbox kind ${String((message as { kind: unknown }).kind)}`);
+      }
+    }
+    await producer.publishStageJobs(jobs);
+    await tx.delete(outbox).where(inArray(outbox.id, rows.map((r) => r.id)));
+    return rows.length;
+  });
+}
+
+/** Loops relayOutbox until a pass publishes less than a full batch. */
+export async function drainOutbox(db: Database, producer: QueueProducer, options: RelayOptions = {}): Promise<number> {
+  const batchSize = options.batchSize ?? 500;
+  let total = 0;
+  for (;;) {
+    const n = await relayOutbox(db, producer, options);
+    total += n;
+    if (n < batchSize) return total;
+  }
+}

@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto';
+import type { PipelinePlan } from '@pipewright/core';
+import { and, eq, pipelines, runs, sql, stageRuns, desc, type Database } from '@pipewright/db';
+import { advanceRun } from './advance-run.ts';
+import { canonicalJson, sha256Hex } from './canonical-json.ts';
+
+export interface SubmitRunInput {
+  plan: PipelinePlan;
+  /** The spec as submitted (after parsing), stored with the pipeline version. */
+  spec: unknown;
+  teamId?: string | null;
+  now?: Date;
+}
+
+export interface SubmittedRun {
+  runId: string;
+  pipelineId: string;
+  pipelineVersion: number;
+  enqueued: number;
+}
+
+/** Rows per INSERT: stays under Postgres' 65,535 bind parameters with ~20 columns a row. */
+const STAGE_INSERT_CHUNK = 1000;
+
+/**
+ * Stores a validated plan as a new run in ONE transaction: the pipeline version (deduplicated
+ * by canonical spec digest), the run, one row per stage, and the outbox rows of the stages that
+ * are ready. Nothing is published here; the outbox relay does that after the commit, so a crash
+ * at any point leaves either nothing or a run that will start.
+ */
+export async function submitRun(db: Database, input: SubmitRunInput): Promise<SubmittedRun> {
+  const now = input.now ?? new Date();
+  const teamId = input.teamId ?? null;
+  const digest = `sha256:${sha256Hex(canonicalJson(input.spec))}`;
+  return db.transaction(async (tx) => {
+    // Serialises version numbering per pipeline name; released at commit.
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${'pipeline:' + input.plan.name}))`);
+    let [pipeline] = await tx
+      .select()
+      .from(pipelines)
+      .where(and(eq(pipelines.name, input.plan.name), eq(pipelines.specDigest, digest)));
+    if (!pipeline) {
+      const [latest] = await tx
+        .select({ version: pipelines.version })
+        .from(pipelines)
+        .where(eq(pipelines.name, input.plan.name))
+        .orderBy(desc(pipelines.version))
+        .limit(1);
+      [pipeline] = await tx
+        .insert(pipelines)
+        .values({ id: randomUUID(), teamId, name: input.plan.name, version: (latest?.version ?? 0) + 1, specDigest: digest, spec: input.spec })
+        .returning();
+    }
+    if (!pipeline) throw new Error('pipeline insert returned nothing');
+
+    const runId = randomUUID();
+    const [run] = await tx
+      .insert(runs)
+      .values({ id: runId, teamId, pipelineId: pipeline.id, pipelineName: input.plan.name, status: 'QUEUED', params: input.plan.params, createdAt: now, updatedAt: now })
+      .returning();
+    if (!run) throw new Error('run insert returned nothing');
+
+    const rows = input.plan.stages.map((s, position) => ({
+      id: randomUUID(),
+      runId,
+      stageKey: s.id,
+      position,
+      uses: s.uses,
+      family: s.family,
+      needs: s.needs,
+      inputs: s.inputs,
+      outputs: s.outputs,
+      params: s.params,
+      whenExpr: s.when ?? null,
+      resourceClass: s.resources.class,
+      gpu: s.resources.gpu,
+      retry: s.retry,
+      timeoutMs: s.timeoutMs,
+      cacheEnabled: s.cache,
+      status: 'PENDING' as const,
+      createdAt: now,
+    }));
+    for (let i = 0; i < rows.length; i += STAGE_INSERT_CHUNK) {
+      await tx.insert(stageRuns).values(rows.slice(i, i + STAGE_INSERT_CHUNK));
+    }
+    const advanced = await advanceRun(tx, run, now);
+    return { runId, pipelineId: pipeline.id, pipelineVersion: pipeline.version, enqueued: advanced.enqueued };
+  });
+}

@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { ARTIFACT_TYPES } from '@pipewright/core';
+
+const artifactRefSchema = z.object({
+  digest: z.string(),
+  uri: z.string(),
+  type: z.enum(ARTIFACT_TYPES),
+  mediaType: z.string(),
+  sizeBytes: z.number(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** The payload of a stage job: everything a worker needs, so it never reads Postgres. */
+export const stageJobSchema = z.object({
+  runId: z.string(),
+  stageRunId: z.string(),
+  attemptId: z.string(),
+  attempt: z.number().int().positive(),
+  stageKey: z.string(),
+  uses: z.string(),
+  params: z.record(z.string(), z.unknown()),
+  inputs: z.record(z.string(), artifactRefSchema),
+  timeoutMs: z.number().int().positive(),
+  teamId: z.string().nullable().optional(),
+});
+export type StageJob = z.infer<typeof stageJobSchema>;
+
+const metricPointSchema = z.object({ name: z.string(), step: z.number().int(), value: z.number() });
+
+const resourceUseSchema = z.object({
+  cpuUserMs: z.number(),
+  cpuSystemMs: z.number(),
+  peakRssBytes: z.number(),
+  wallMs: z.number(),
+});
+
+const failureSchema = z.object({
+  kind: z.enum(['application', 'timeout', 'canceled', 'internal']),
+  code: z.string(),
+  message: z.string(),
+  retryable: z.boolean(),
+}).loose();
+
+const eventBase = {
+  runId: z.string(),
+  stageRunId: z.string(),
+  attemptId: z.string(),
+  at: z.string(),
+};
+
+/** What workers report, in the durable events queue. */
+export const stageEventSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('stage.started'),
+    ...eventBase,
+    workerId: z.string(),
+    host: z.string(),
+    backend: z.string().optional(),
+  }),
+  z.object({
+    type: z.literal('stage.progress'),
+    ...eventBase,
+    seq: z.number().int().nonnegative(),
+    metrics: z.array(metricPointSchema),
+  }),
+  z.object({
+    type: z.literal('stage.succeeded'),
+    ...eventBase,
+    outputs: z.record(z.string(), artifactRefSchema),
+    metrics: z.record(z.string(), z.number()),
+    backend: z.string().optional(),
+    resourceUse: resourceUseSchema,
+  }),
+  z.object({
+    type: z.literal('stage.failed'),
+    ...eventBase,
+    error: failureSchema,
+    backend: z.string().optional(),
+    resourceUse: resourceUseSchema,
+  }),
+]);
+export type StageEvent = z.infer<typeof stageEventSchema>;
+export type StageEventType = StageEvent['type'];
+
+/**
+ * The typed job catalog: each job name maps to its payload schema and BullMQ options. Handler
+ * types derive from it, and consumers parse payloads with it.
+ */
+export const jobCatalog = {
+  'stage.run': { schema: stageJobSchema, removeOnCompleteAgeSec: 24 * 3600, removeOnFailAgeSec: 7 * 24 * 3600 },
+  'stage.event': { schema: stageEventSchema, removeOnCompleteAgeSec: 3600, removeOnFailAgeSec: 7 * 24 * 3600 },
+} as const;
+export type JobName = keyof typeof jobCatalog;
+export type JobPayload<N extends JobName> = z.infer<(typeof jobCatalog)[N]['schema']>;

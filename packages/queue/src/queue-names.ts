@@ -1,0 +1,46 @@
+import type { ResourceClass } from '@pipewright/core';
+
+/**
+ * Default key prefix. The braces are a Redis Cluster hash tag: every key of every queue hashes
+ * to one slot, which BullMQ's multi-key Lua scripts require.
+ */
+export const DEFAULT_QUEUE_PREFIX = '{pw}';
+
+/** The durable queue through which workers report to the orchestrator. */
+export const EVENTS_QUEUE = 'events';
+
+/** One queue per stage family and resource class: `stage-train-gpu`, `stage-ingest-cpu`, … */
+export function stageQueueName(family: string, resourceClass: ResourceClass): string {
+  return `stage-${family}-${resourceClass}`;
+}
+
+/**
+ * Expands a worker's `--queues` argument. Accepts explicit queue names, `cpu` / `gpu` (every
+ * family of that class) and `all`.
+ */
+export function expandQueueSelection(selection: string[], families: string[]): string[] {
+  const names = new Set<string>();
+  for (const raw of selection) {
+    const item = raw.trim();
+    if (item === '') continue;
+    if (item === 'all' || item === 'cpu' || item === 'gpu') {
+      const classes: ResourceClass[] = item === 'all' ? ['cpu', 'gpu'] : [item];
+      for (const family of families) for (const c of classes) names.add(stageQueueName(family, c));
+    } else if (/^stage-[a-z][a-z0-9_]*-(cpu|gpu)$/.test(item)) {
+      names.add(item);
+    } else {
+      throw new Error(`unknown queue "${item}": use cpu, gpu, all or names like stage-train-gpu`);
+    }
+  }
+  return [...names].sort();
+}
+
+/** The Redis key of a worker's heartbeat record (expires when the worker stops beating). */
+export function workerKey(prefix: string, workerId: string): string {
+  return `${prefix}:workers:${workerId}`;
+}
+
+/** SCAN pattern matching every worker heartbeat key. */
+export function workerKeyPattern(prefix: string): string {
+  return `${prefix.replace(/[[\]*?]/g, (c) => `\\${c}`)}:workers:*`;
+}

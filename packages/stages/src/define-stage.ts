@@ -1,0 +1,62 @@
+import type { z } from 'zod';
+import type { ArtifactRef, ArtifactType, StageDescriptor } from '@pipewright/core';
+import type { ArtifactStore } from '@pipewright/artifacts';
+
+/** One point of a metric series, e.g. `{ name: 'loss', step: 3, value: 0.21 }`. */
+export interface MetricPoint {
+  name: string;
+  step: number;
+  value: number;
+}
+
+export interface StageLogger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** Everything a handler may use. Handlers do no other I/O than through this. */
+export interface StageContext<P> {
+  params: P;
+  /** Input name -> artifact, resolved by the orchestrator. */
+  inputs: Record<string, ArtifactRef>;
+  store: ArtifactStore;
+  /** Aborted on cancel or timeout; handlers check it between epochs/batches. */
+  signal: AbortSignal;
+  logger: StageLogger;
+  /** Streams metric points to the orchestrator (batched by the worker). */
+  reportMetrics(points: MetricPoint[]): void;
+  /** Identifies the run for logs and for seeding. */
+  runId: string;
+  stageId: string;
+  /** Records the TensorFlow.js backend the handler used, for the attempt row. */
+  setBackend(name: string): void;
+}
+
+export interface StageResult {
+  /** Output name -> artifact written to `ctx.store`. Must cover every declared output. */
+  outputs: Record<string, ArtifactRef>;
+  /** Final scalar metrics of the stage (accuracy, f1, …). */
+  metrics?: Record<string, number>;
+}
+
+export interface StageDefinition<S extends z.ZodType = z.ZodType> extends StageDescriptor {
+  params: S;
+  run(ctx: StageContext<z.output<S>>): Promise<StageResult>;
+}
+
+/** Declares a stage type; the returned object is both its descriptor and its handler. */
+export function defineStage<S extends z.ZodType>(definition: {
+  type: string;
+  description: string;
+  inputs: Record<string, ArtifactType>;
+  outputs: Record<string, ArtifactType>;
+  params: S;
+  defaultTimeoutMs?: number;
+  run(ctx: StageContext<z.output<S>>): Promise<StageResult>;
+}): StageDefinition<S> {
+  const family = definition.type.split('.')[0];
+  if (!family || !/^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*@\d+$/.test(definition.type)) {
+    throw new Error(`stage type must look like family.name@1, got ${definition.type}`);
+  }
+  return { ...definition, family };
+}

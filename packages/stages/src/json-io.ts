@@ -1,0 +1,21 @@
+import { StageError } from '@pipewright/core';
+import type { ArtifactRef } from '@pipewright/core';
+import type { ArtifactStore } from '@pipewright/artifacts';
+
+export const JSON_MEDIA_TYPE = 'application/json';
+
+/**
+ * Stores `value` as a JSON artifact. Serialised with JSON.stringify, so key order follows
+ * insertion order: build values deterministically and equal reports get equal digests.
+ */
+export async function writeJson(store: ArtifactStore, value: unknown, metadata?: Record<string, unknown>): Promise<ArtifactRef> {
+  const stored = await store.put(new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`));
+  return { ...stored, type: 'json', mediaType: JSON_MEDIA_TYPE, ...(metadata ? { metadata } : {}) };
+}
+
+export async function readJson<T = unknown>(store: ArtifactStore, ref: ArtifactRef): Promise<T> {
+  if (ref.type !== 'json') {
+    throw StageError.nonRetryable('PW_ERR_BAD_INPUT', `expected a json artifact, got ${ref.type} (${ref.uri})`);
+  }
+  return JSON.parse(new TextDecoder().decode(await store.get(ref.uri))) as T;
+}

@@ -1,0 +1,70 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { StageCatalog } from '@pipewright/core';
+import type { ArtifactStore } from '@pipewright/artifacts';
+import type { Database } from '@pipewright/db';
+import type { Redis } from 'ioredis';
+import { registerErrorHandling } from './error-handler.ts';
+import { registerArtifactRoutes } from './routes/artifacts.ts';
+import { registerHealthRoutes } from './routes/health.ts';
+import { registerRunRoutes } from './routes/runs.ts';
+import { registerSystemRoutes } from './routes/system.ts';
+
+export interface ApiDeps {
+  db: Database;
+  /** Checks Postgres answers (for /readyz). */
+  pingDatabase(): Promise<void>;
+  redis: Redis;
+  queuePrefix: string;
+  store: ArtifactStore;
+  catalog: StageCatalog;
+  /** Called after a run's transaction committed with outbox rows: publish them now. */
+  onRunSubmitted?(runId: string): void;
+  logger?: FastifyBaseLogger;
+  /** @defaultValue 5 MiB */
+  bodyLimitBytes?: number;
+}
+
+export type App = FastifyInstance;
+
+/** Builds the REST API (not listening). Tests drive it with `app.inject()`. */
+export async function buildApp(deps: ApiDeps): Promise<App> {
+  const app = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    bodyLimit: deps.bodyLimitBytes ?? 5 * 1024 * 1024,
+    disableRequestLogging: false,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerErrorHandling(app);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Pipewright API',
+        version: '0.1.0',
+        description: 'Submit ML pipelines as DAGs, watch them run, and read their lineage, metrics and artifacts.',
+      },
+      tags: [
+        { name: 'runs', description: 'Pipeline runs' },
+        { name: 'artifacts', description: 'Content-addressed artifacts' },
+        { name: 'system', description: 'Health, workers, stage types' },
+      ],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  registerHealthRoutes(app, deps);
+  registerRunRoutes(app, deps);
+  registerArtifactRoutes(app, deps);
+  registerSystemRoutes(app, deps);
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,43 @@
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { ConfigError } from '@pipewright/core';
+import { createLocalArtifactStore } from '@pipewright/artifacts';
+import { expandQueueSelection } from '@pipewright/queue';
+import { builtinStages, createStageRegistry, loadTensorflow } from '@pipewright/stages';
+import { loadWorkerEnv } from './env.ts';
+import { startWorker } from './start-worker.ts';
+
+/** `npm run start -w services/worker -- --queues cpu` (or `--queues stage-train-gpu,stage-ingest-cpu`). */
+async function main(): Promise<void> {
+  const env = loadWorkerEnv();
+  const { values } = parseArgs({ options: { queues: { type: 'string' }, concurrency: { type: 'string' } }, allowPositionals: false });
+  const logger = pino({ level: env.LOG_LEVEL, base: { service: 'worker' } });
+  const registry = createStageRegistry(builtinStages);
+  const families = [...new Set(registry.list().map((d) => d.family))];
+  const queues = expandQueueSelection((values.queues ?? env.WORKER_QUEUES).split(','), families);
+  const { backend } = await loadTensorflow(env.TF_BACKEND ? { prefer: env.TF_BACKEND } : {});
+  const worker = await startWorker({
+    redisUrl: env.REDIS_URL,
+    prefix: env.QUEUE_PREFIX,
+    queues,
+    store: createLocalArtifactStore({ root: env.ARTIFACT_ROOT }),
+    findStage: (type) => registry.getDefinition(type),
+    logger,
+    concurrency: values.concurrency ? Number(values.concurrency) : env.WORKER_CONCURRENCY,
+    ...(env.WORKER_ID ? { workerId: env.WORKER_ID } : {}),
+    backend,
+    gpuCount: backend === 'tensorflow-gpu' ? 1 : 0,
+  });
+  const stop = async (signal: string) => {
+    logger.info({ signal }, 'stopping: waiting for running stages to finish');
+    await worker.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof ConfigError ? error.message : String((error as Error)?.stack ?? error)}\n`);
+  process.exit(error instanceof ConfigError ? 78 : 1);
+});

@@ -1,0 +1,133 @@
+import { hostname } from 'node:os';
+import { toStageFailure, type ArtifactRef, type StageFailure } from '@pipewright/core';
+import type { ArtifactStore } from '@pipewright/artifacts';
+import type { QueueProducer, StageJob } from '@pipewright/queue';
+import type { StageDefinition } from '@pipewright/stages';
+import type { Logger } from 'pino';
+import { MetricBatcher } from './metric-batcher.ts';
+import { startResourceMeter } from './resource-meter.ts';
+
+export interface StageJobDeps {
+  workerId: string;
+  producer: QueueProducer;
+  store: ArtifactStore;
+  findStage(type: string): StageDefinition | undefined;
+  logger: Logger;
+}
+
+/** Thrown as the abort reason when a stage exceeds its timeout. */
+class StageTimeout extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`stage exceeded its timeout of ${timeoutMs} ms`);
+  }
+}
+
+/**
+ * Runs one stage job and reports it through the events queue: started, metric batches, then
+ * succeeded or failed. Every failure, whatever was thrown, is normalised here into a
+ * StageFailure; the BullMQ job itself always completes, because retries are the orchestrator's.
+ */
+export async function runStageJob(job: StageJob, deps: StageJobDeps): Promise<'succeeded' | 'failed'> {
+  const logger = deps.logger.child({ runId: job.runId, stageId: job.stageKey, attemptId: job.attemptId, attempt: job.attempt });
+  const base = { runId: job.runId, stageRunId: job.stageRunId, attemptId: job.attemptId };
+  const now = () => new Date().toISOString();
+  let backend: string | undefined;
+
+  await deps.producer.publishEvent({ type: 'stage.started', ...base, at: now(), workerId: deps.workerId, host: hostname() });
+  logger.info({ uses: job.uses }, 'stage started');
+
+  const meter = startResourceMeter();
+  const controller = new AbortController();
+  const timeout = setTimeout(() => controller.abort(new StageTimeout(job.timeoutMs)), job.timeoutMs);
+  const batcher = new MetricBatcher((seq, metrics) => deps.producer.publishEvent({ type: 'stage.progress', ...base, at: now(), seq, metrics }));
+
+  let outcome: { ok: true; outputs: Record<string, ArtifactRef>; metrics: Record<string, number> } | { ok: false; failure: StageFailure };
+  try {
+    const definition = deps.findStage(job.uses);
+    if (!definition) {
+      throw Object.assign(new Error(`no handler for stage type ${job.uses} on this worker`), { pwCode: 'PW_ERR_STAGE_TYPE_UNKNOWN' });
+    }
+    const params = definition.params.safeParse(job.params);
+    if (!params.success) {
+      outcome = { ok: false, failure: { kind: 'application', code: 'PW_ERR_BAD_PARAMS', message: params.error.message, retryable: false } };
+    } else {
+      const result = await raceAbort(
+        definition.run({
+          params: params.data,
+          inputs: job.inputs,
+          store: deps.store,
+          signal: controller.signal,
+          logger: {
+            info: (message, fields) => logger.info(fields ?? {}, message),
+            warn: (message, fields) => logger.warn(fields ?? {}, message),
+          },
+          reportMetrics: (points) => batcher.add(points),
+          runId: job.runId,
+          stageId: job.stageKey,
+          setBackend: (name) => {
+            backend = name;
+          },
+        }),
+        controller.signal,
+      );
+      const missing = Object.keys(definition.outputs).filter((name) => !result.outputs[name]);
+      if (missing.length) {
+        throw new Error(`stage ${job.uses} did not produce declared outputs: ${missing.join(', ')}`);
+      }
+      outcome = { ok: true, outputs: result.outputs, metrics: finiteOnly(result.metrics ?? {}) };
+    }
+  } catch (thrown) {
+    outcome = { ok: false, failure: failureOf(thrown, controller.signal) };
+  } finally {
+    clearTimeout(timeout);
+  }
+  const resourceUse = meter.stop();
+  try {
+    await batcher.close();
+  } catch (error) {
+    logger.warn({ err: error }, 'some metric batches could not be sent');
+  }
+
+  if (outcome.ok) {
+    await deps.producer.publishEvent({ type: 'stage.succeeded', ...base, at: now(), outputs: outcome.outputs, metrics: outcome.metrics, ...(backend ? { backend } : {}), resourceUse });
+    logger.info({ wallMs: resourceUse.wallMs, backend, metrics: outcome.metrics }, 'stage succeeded');
+    return 'succeeded';
+  }
+  await deps.producer.publishEvent({ type: 'stage.failed', ...base, at: now(), error: outcome.failure, ...(backend ? { backend } : {}), resourceUse });
+  logger.warn({ error: outcome.failure }, 'stage failed');
+  return 'failed';
+}
+
+/** Ends when the handler ends or the signal aborts, whichever is first: a handler that ignores
+ *  its signal cannot hold the worker past its timeout. */
+function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+function failureOf(thrown: unknown, signal: AbortSignal): StageFailure {
+  const reason: unknown = signal.aborted ? signal.reason : undefined;
+  if (reason instanceof StageTimeout) {
+    return { kind: 'timeout', code: 'PW_ERR_STAGE_TIMEOUT', message: reason.message, retryable: true, timeoutMs: reason.timeoutMs };
+  }
+  const code = (thrown as { pwCode?: string } | null)?.pwCode;
+  if (code) return { kind: 'application', code, message: (thrown as Error).message, retryable: false };
+  return toStageFailure(thrown);
+}
+
+function finiteOnly(metrics: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(metrics).filter(([, v]) => typeof v === 'number' && Number.isFinite(v)));
+}

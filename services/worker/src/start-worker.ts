@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { ArtifactStore } from '@pipewright/artifacts';
+import { openRedis, QueueProducer, stageJobSchema, workerKey } from '@pipewright/queue';
+import type { StageDefinition } from '@pipewright/stages';
+import type { Logger } from 'pino';
+import { runStageJob } from './run-stage-job.ts';
+
+export interface StartWorkerOptions {
+  redisUrl: string;
+  /** @defaultValue `{pw}` */
+  prefix: string;
+  /** Queue names this worker serves (see expandQueueSelection). */
+  queues: string[];
+  store: ArtifactStore;
+  findStage(type: string): StageDefinition | undefined;
+  logger: Logger;
+  /** Jobs run at once per queue. @defaultValue 1 */
+  concurrency?: number;
+  /** @defaultValue a random id */
+  workerId?: string;
+  /** Reported in the heartbeat (the TensorFlow backend this worker loads). */
+  backend?: string;
+  gpuCount?: number;
+  /** @defaultValue 5000 */
+  heartbeatMs?: number;
+}
+
+export interface RunningWorker {
+  id: string;
+  queues: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a worker: one BullMQ Worker per queue, a producer for events, and a heartbeat key in
+ * Redis that lists it (id, host, queues, backend, GPU count, version). It needs only Redis and
+ * the artifact store, never Postgres.
+ */
+export async function startWorker(options: StartWorkerOptions): Promise<RunningWorker> {
+  const id = options.workerId ?? `worker-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const logger = options.logger.child({ workerId: id });
+  const connection: Redis = openRedis(options.redisUrl);
+  const producer = new QueueProducer({ connection, prefix: options.prefix });
+  const heartbeatMs = options.heartbeatMs ?? 5000;
+
+  const beat = async () => {
+    const info = {
+      id,
+      host: hostname(),
+      pid: process.pid,
+      queues: options.queues,
+      backend: options.backend ?? null,
+      gpuCount: options.gpuCount ?? 0,
+      version: '0.1.0',
+      lastHeartbeatAt: new Date().toISOString(),
+    };
+    // Expires after three missed beats: a SIGKILLed worker disappears from the list by itself.
+    await connection.set(workerKey(options.prefix, id), JSON.stringify(info), 'PX', heartbeatMs * 3);
+  };
+  await beat();
+  const heartbeat = setInterval(() => {
+    beat().catch((error: unknown) => logger.warn({ err: error }, 'heartbeat failed'));
+  }, heartbeatMs);
+  heartbeat.unref();
+
+  const workers = options.queues.map(
+    (queue) =>
+      new Worker(
+        queue,
+        async (job) => {
+          const payload = stageJobSchema.parse(job.data);
+          return runStageJob(payload, { workerId: id, producer, store: options.store, findStage: options.findStage, logger });
+        },
+        {
+          connection: openRedis(options.redisUrl),
+          prefix: options.prefix,
+          concurrency: options.concurrency ?? 1,
+          // A stage may hold the event loop in a long synchronous TensorFlow op; a generous
+          // lock keeps BullMQ from declaring the job stalled while it is in fact running.
+          lockDuration: 60_000,
+          stalledInterval: 30_000,
+          maxStalledCount: 5,
+        },
+      ),
+  );
+  for (const w of workers) {
+    w.on('error', (error) => logger.error({ err: error, queue: w.name }, 'queue worker error'));
+  }
+  logger.info({ queues: options.queues }, 'worker started');
+
+  return {
+    id,
+    queues: options.queues,
+    async close() {
+      clearInterval(heartbeat);
+      await Promise.all(workers.map((w) => w.close()));
+      await connection.del(workerKey(options.prefix, id)).catch(() => undefined);
+      await producer.close();
+      connection.disconnect();
+    },
+  };
+}
