@@ -80,7 +80,8 @@ type Token =
   | { t: 'eof'; pos: number };
 
 const TWO_CHAR_PUNCT: ReadonlySet<string> = new Set(['&&', '||', '==', '!=', '<=', '>=']);
-const ONE_CHAR_PUNCT: ReadonlySet<string> = new Set(['!', '<', '>', '+', '-', '*', '/', '(', ')', '[', ']', '.']);
+// ',' is no operator; it is a token only so that `f(a, b)` is reported as a call.
+const ONE_CHAR_PUNCT: ReadonlySet<string> = new Set(['!', '<', '>', '+', '-', '*', '/', '(', ')', '[', ']', '.', ',']);
 const ESCAPES: Readonly<Record<string, string>> = { '\\': '\\', "'": "'", '"': '"', n: '\n', t: '\t', r: '\r' };
 
 function isDigit(c: string | undefined): boolean {
@@ -164,7 +165,6 @@ function tokenize(src: string): Token[] {
     }
     if (c === '=') throw new ExpressionError("unexpected '='; use '==' to compare", start);
     if (c === '&' || c === '|') throw new ExpressionError(`unexpected '${c}'; use '${c}${c}'`, start);
-    if (c === ',') throw new ExpressionError("unexpected ','; function calls and lists are not supported", start);
     throw new ExpressionError(`unexpected character '${c}'`, start);
   }
   tokens.push({ t: 'eof', pos: src.length });

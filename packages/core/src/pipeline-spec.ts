@@ -36,6 +36,21 @@ export type ParamType = (typeof PARAM_TYPES)[number];
 /** Keys that would reach `Object.prototype` once copied into a plain object. */
 const RESERVED_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
+/**
+ * A record that refuses a `__proto__` key. zod's record skips that key silently, and
+ * JSON.parse makes it an ordinary own key, so without this it would vanish without a word.
+ */
+function safeRecord<K extends z.ZodType<string>, V extends z.ZodType>(key: K, value: V) {
+  return z
+    .unknown()
+    .superRefine((input, ctx) => {
+      if (typeof input === 'object' && input !== null && Object.hasOwn(input, '__proto__')) {
+        ctx.addIssue({ code: 'custom', path: ['__proto__'], message: 'reserved key' });
+      }
+    })
+    .pipe(z.record(key, value));
+}
+
 const identifierKey = z
   .string()
   .regex(IDENTIFIER_PATTERN, { error: 'must be an identifier: a letter or _ followed by letters, digits or _' })
@@ -82,17 +97,17 @@ export const stageSpecSchema = z.strictObject({
   id: stageId,
   uses: z.string().max(200).regex(STAGE_TYPE_PATTERN, { error: 'must look like family.name@version, e.g. train.logistic@1' }),
   needs: z.array(stageId).max(MAX_SPEC_STAGES).optional(),
-  with: z.record(withKey, z.unknown()).optional(),
-  inputs: z
-    .record(identifierKey, z.string().max(200).regex(INPUT_BINDING_PATTERN, { error: 'must look like <stage>.<output>' }))
-    .optional(),
+  with: safeRecord(withKey, z.unknown()).optional(),
+  inputs: safeRecord(
+    identifierKey,
+    z.string().max(200).regex(INPUT_BINDING_PATTERN, { error: 'must look like <stage>.<output>' }),
+  ).optional(),
   when: z.string().min(1).max(2_000).optional(),
   resources: resourcesSpecSchema.optional(),
   retry: retrySpecSchema.optional(),
   timeoutMs: z.int().min(1).max(MAX_TIMEOUT_MS).optional(),
   cache: z.boolean().optional(),
-  matrix: z
-    .record(identifierKey, z.array(z.unknown()).min(1).max(MAX_MATRIX_VALUES))
+  matrix: safeRecord(identifierKey, z.array(z.unknown()).min(1).max(MAX_MATRIX_VALUES))
     .refine((matrix) => Object.keys(matrix).length > 0, { error: 'must have at least one axis' })
     .optional(),
 });
@@ -102,11 +117,10 @@ export const pipelineSpecSchema = z.strictObject({
   apiVersion: z.literal('pipewright/v1'),
   name: z
     .string()
-    .min(1)
     .max(100)
     .regex(PIPELINE_NAME_PATTERN, { error: 'must start with a lowercase letter or digit and contain only a-z, 0-9, -, _ and .' }),
   description: z.string().max(10_000).optional(),
-  params: z.record(identifierKey, paramDeclarationSchema).optional(),
+  params: safeRecord(identifierKey, paramDeclarationSchema).optional(),
   /** Run-level default for `stages[].cache`. */
   cache: z.boolean().optional(),
   stages: z.array(stageSpecSchema).min(1).max(MAX_SPEC_STAGES),

@@ -117,7 +117,7 @@ interface SpecView {
   /** Undefined when `params` itself failed the schema: param references cannot be checked. */
   paramDeclarations: Record<string, ParamDeclaration> | undefined;
   cache: boolean | undefined;
-  rawStages: { spec: StageSpec | undefined; id: string | undefined }[];
+  rawStages: { spec: StageSpec | undefined; id: string | undefined; uses: string | undefined }[];
 }
 
 function readSpec(input: unknown, problems: ProblemList): SpecView | undefined {
@@ -128,7 +128,7 @@ function readSpec(input: unknown, problems: ProblemList): SpecView | undefined {
       name: spec.name,
       paramDeclarations: spec.params ?? {},
       cache: spec.cache,
-      rawStages: spec.stages.map((stage) => ({ spec: stage, id: stage.id })),
+      rawStages: spec.stages.map((stage) => ({ spec: stage, id: stage.id, uses: stage.uses })),
     };
   }
   problems.addZodIssues(parsed.error.issues, [], 'PW_SPEC_SCHEMA');
@@ -142,9 +142,10 @@ function readSpec(input: unknown, problems: ProblemList): SpecView | undefined {
     cache: cache.success ? cache.data : undefined,
     rawStages: (input['stages'] as unknown[]).map((raw) => {
       const stage = stageSpecSchema.safeParse(raw);
-      if (stage.success) return { spec: stage.data, id: stage.data.id };
+      if (stage.success) return { spec: stage.data, id: stage.data.id, uses: stage.data.uses };
       const id = isPlainObject(raw) ? stageSpecSchema.shape.id.safeParse(raw['id']) : undefined;
-      return { spec: undefined, id: id?.success ? id.data : undefined };
+      const uses = isPlainObject(raw) ? stageSpecSchema.shape.uses.safeParse(raw['uses']) : undefined;
+      return { spec: undefined, id: id?.success ? id.data : undefined, uses: uses?.success ? uses.data : undefined };
     }),
   };
 }
@@ -179,7 +180,7 @@ export function planPipeline(specInput: unknown, catalog: StageCatalog, options:
   const entries: StageEntry[] = [];
   const byId = new Map<string, StageEntry>();
   let unknownTypes: string[] | undefined;
-  view.rawStages.forEach(({ spec, id }, index) => {
+  view.rawStages.forEach(({ spec, id, uses }, index) => {
     const entry: StageEntry = {
       index,
       id,
@@ -201,12 +202,14 @@ export function planPipeline(specInput: unknown, catalog: StageCatalog, options:
         entry.inGraph = false;
       }
     }
-    if (spec === undefined) return;
-    entry.descriptor = catalog.get(spec.uses);
-    if (entry.descriptor === undefined) {
+    if (uses === undefined) return;
+    // Looked up even for a stage that failed the schema: one more thing fixed in the same round.
+    const descriptor = catalog.get(uses);
+    if (spec !== undefined) entry.descriptor = descriptor;
+    if (descriptor === undefined) {
       unknownTypes ??= catalog.list().map((descriptor) => descriptor.type);
-      const base = spec.uses.slice(0, spec.uses.indexOf('@'));
-      const family = spec.uses.slice(0, spec.uses.indexOf('.'));
+      const base = uses.slice(0, uses.indexOf('@'));
+      const family = uses.slice(0, uses.indexOf('.'));
       const similar = unknownTypes.filter((type) => type.startsWith(`${base}@`));
       const sameFamily = unknownTypes.filter((type) => type.startsWith(`${family}.`));
       const hint =
@@ -215,7 +218,7 @@ export function planPipeline(specInput: unknown, catalog: StageCatalog, options:
           : sameFamily.length > 0
             ? `; registered ${family} types: ${list(sameFamily)}`
             : '';
-      problems.add(['stages', index, 'uses'], 'PW_SPEC_UNKNOWN_STAGE_TYPE', `unknown stage type ${spec.uses}${hint}`);
+      problems.add(['stages', index, 'uses'], 'PW_SPEC_UNKNOWN_STAGE_TYPE', `unknown stage type ${uses}${hint}`);
     }
   });
 

@@ -31,7 +31,7 @@ export const SPEC_PROBLEM_CODES = {
   PW_SPEC_EXPRESSION_SYNTAX: { description: 'A `${{ … }}` expression or a `when` condition does not parse.' },
   PW_SPEC_EXPRESSION_REFERENCE: {
     description:
-      'An expression reads something it may not: `with` may read params.* and matrix.*; `when` may read params.* and stages.<a needed stage>.metrics|outputs.*.',
+      'An expression reads something it may not: `with` may read `params.*` and `matrix.*`; `when` may read `params.*` and `stages.<needed stage>.metrics.*` or `.outputs.*`.',
   },
   PW_SPEC_EXPRESSION_EVAL: { description: 'An expression in `with` fails when evaluated at submit time (type error, division by zero).' },
   PW_SPEC_MATRIX_TOO_LARGE: { description: 'A stage matrix expands into more combinations than allowed.' },

@@ -25,3 +25,19 @@ it('the migrations cover every change to src/schema', async () => {
     'src/schema/ changed without a migration: run `npm run db:generate`, then `npm run db:dump -w packages/db`',
   ).toEqual([]);
 });
+
+/**
+ * drizzle's migrator applies a migration only when its journal `when` is later than the last
+ * applied one, so a migration generated on a machine whose clock is behind would be skipped
+ * silently on every database that is already migrated. Fix by editing its `when` upward.
+ */
+it('migration timestamps increase in journal order', () => {
+  const journal = JSON.parse(readFileSync(join(migrationsFolder, 'meta/_journal.json'), 'utf8')) as {
+    entries: Array<{ tag: string; when: number }>;
+  };
+  for (const [i, entry] of journal.entries.entries()) {
+    const previous = journal.entries[i - 1];
+    if (previous === undefined) continue;
+    expect(entry.when, `${entry.tag} is dated before ${previous.tag}; raise its "when" in meta/_journal.json`).toBeGreaterThan(previous.when);
+  }
+});

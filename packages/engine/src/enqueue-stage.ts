@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ArtifactRef } from '@pipewright/core';
-import { artifacts, attempts, inArray, lineageEdges, outbox, stageRuns, eq, type Database } from '@pipewright/db';
+import { artifacts, attempts, inArray, lineageEdges, outbox, sql, stageRuns, eq, type Database } from '@pipewright/db';
 import { stageJobId, stageQueueName, type StageJob } from '@pipewright/queue';
 import type { OutboxMessage } from './outbox-message.ts';
 
@@ -93,7 +93,8 @@ export async function enqueueStage(tx: Database, input: EnqueueStageInput): Prom
   await tx.insert(outbox).values({
     kind: message.kind,
     payload: message.payload,
-    availableAt: new Date(input.now.getTime() + input.delayMs),
+    // The database's clock decides when a delayed retry is due, whichever process relays it.
+    availableAt: sql`now() + make_interval(secs => ${input.delayMs / 1000})`,
   });
 
   const status = input.delayMs > 0 ? 'RETRY_WAIT' : 'QUEUED';

@@ -1,15 +1,14 @@
-import { asc, inArray, lte, outbox, type Database } from '@pipewright/db';
+import { asc, inArray, lte, outbox, sql, type Database } from '@pipewright/db';
 import type { QueueProducer } from '@pipewright/queue';
 import type { OutboxMessage } from './outbox-message.ts';
 
 export interface RelayOptions {
   /** Rows taken per transaction. @defaultValue 500 */
   batchSize?: number;
-  now?: () => Date;
 }
 
 /**
- * Publishes due outbox rows to BullMQ and deletes them, one batch per transaction.
+ * Publishes due outbox rows (due by the database's clock, the only clock all processes share) to BullMQ and deletes them, one batch per transaction.
  *
  * Contract: takes rows with `FOR UPDATE SKIP LOCKED`, so several relays (one per orchestrator)
  * share the work without publishing a row twice at once; if the process dies after publishing
@@ -18,12 +17,11 @@ export interface RelayOptions {
  */
 export async function relayOutbox(db: Database, producer: QueueProducer, options: RelayOptions = {}): Promise<number> {
   const batchSize = options.batchSize ?? 500;
-  const now = options.now ?? (() => new Date());
   return db.transaction(async (tx) => {
     const rows = await tx
       .select()
       .from(outbox)
-      .where(lte(outbox.availableAt, now()))
+      .where(lte(outbox.availableAt, sql`now()`))
       .orderBy(asc(outbox.id))
       .limit(batchSize)
       .for('update', { skipLocked: true });

@@ -1,6 +1,7 @@
 import { StageError } from '@pipewright/core';
 import type { ArtifactRef } from '@pipewright/core';
 import type { ArtifactStore } from '@pipewright/artifacts';
+import { readArtifactBytes } from './read-artifact.ts';
 
 export const JSON_MEDIA_TYPE = 'application/json';
 
@@ -15,7 +16,7 @@ export async function writeJson(store: ArtifactStore, value: unknown, metadata?:
 
 export async function readJson<T = unknown>(store: ArtifactStore, ref: ArtifactRef): Promise<T> {
   if (ref.type !== 'json') {
-    throw StageError.nonRetryable('PW_ERR_BAD_INPUT', `expected a json artifact, got ${ref.type} (${ref.uri})`);
+    throw StageError.nonRetryable('PW_ERR_BAD_DATA', `expected a json artifact, got ${ref.type} (${ref.uri})`);
   }
-  return JSON.parse(new TextDecoder().decode(await store.get(ref.uri))) as T;
+  return JSON.parse(new TextDecoder().decode(await readArtifactBytes(store, ref))) as T;
 }

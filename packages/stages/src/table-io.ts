@@ -17,6 +17,7 @@ import type { Data, Vector } from 'apache-arrow';
 import { StageError } from '@pipewright/core';
 import type { ArtifactRef } from '@pipewright/core';
 import type { ArtifactStore } from '@pipewright/artifacts';
+import { readArtifactBytes } from './read-artifact.ts';
 
 /** Media type of Arrow IPC in the file (random-access) format. */
 export const ARROW_FILE_MEDIA_TYPE = 'application/vnd.apache.arrow.file';
@@ -85,9 +86,9 @@ export async function writeTable(
 /** Reads a table artifact written by writeTable (or any Arrow IPC file or stream). */
 export async function readTable(store: ArtifactStore, ref: ArtifactRef): Promise<Table> {
   if (ref.type !== 'table') {
-    throw StageError.nonRetryable('PW_ERR_BAD_INPUT', `expected a table artifact, got ${ref.type} (${ref.uri})`);
+    throw StageError.nonRetryable('PW_ERR_BAD_DATA', `expected a table artifact, got ${ref.type} (${ref.uri})`);
   }
-  return tableFromIPC(await store.get(ref.uri));
+  return tableFromIPC(await readArtifactBytes(store, ref));
 }
 
 /** The table's target column: from the schema metadata, or the ref's metadata as a fallback. */

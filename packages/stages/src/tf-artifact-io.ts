@@ -4,6 +4,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { StageError } from '@pipewright/core';
 import type { ArtifactRef } from '@pipewright/core';
 import type { ArtifactStore } from '@pipewright/artifacts';
+import { readArtifactBytes } from './read-artifact.ts';
 
 /** Media type of a model artifact: a tfjs `model.json` whose weight paths are blob digests. */
 export const TFJS_MODEL_MEDIA_TYPE = 'application/vnd.pipewright.tfjs-model+json';
@@ -74,24 +75,24 @@ export class ArtifactStoreIOHandler implements io.IOHandler {
     const uri = typeof source === 'string' ? source : source.uri;
     let modelJson: io.ModelJSON;
     try {
-      modelJson = JSON.parse(new TextDecoder().decode(await this.store.get(uri))) as io.ModelJSON;
+      modelJson = JSON.parse(new TextDecoder().decode(await readArtifactBytes(this.store, { uri }))) as io.ModelJSON;
     } catch (error) {
       if (error instanceof SyntaxError) {
-        throw StageError.nonRetryable('PW_ERR_BAD_INPUT', `model artifact is not a model.json: ${uri}`, undefined, error);
+        throw StageError.nonRetryable('PW_ERR_BAD_DATA', `model artifact is not a model.json: ${uri}`, undefined, error);
       }
       throw error;
     }
     if (!modelJson || typeof modelJson !== 'object' || !('modelTopology' in modelJson)) {
-      throw StageError.nonRetryable('PW_ERR_BAD_INPUT', `model artifact is not a tfjs model.json: ${uri}`);
+      throw StageError.nonRetryable('PW_ERR_BAD_DATA', `model artifact is not a tfjs model.json: ${uri}`);
     }
     return io.getModelArtifactsForJSON(modelJson, async (manifest) => {
       const buffers: ArrayBuffer[] = [];
       for (const group of manifest) {
         for (const path of group.paths) {
           if (!DIGEST.test(path)) {
-            throw StageError.nonRetryable('PW_ERR_BAD_INPUT', `weights path is not a sha256 digest: ${path}`);
+            throw StageError.nonRetryable('PW_ERR_BAD_DATA', `weights path is not a sha256 digest: ${path}`);
           }
-          const bytes = await this.store.get(this.store.uriFor(path));
+          const bytes = await readArtifactBytes(this.store, { uri: this.store.uriFor(path) });
           buffers.push(bytes.slice().buffer);
         }
       }
@@ -115,7 +116,7 @@ export async function saveModel(
 /** Loads a layers model saved by saveModel. */
 export async function loadModel(store: ArtifactStore, ref: ArtifactRef): Promise<LayersModel> {
   if (ref.type !== 'model') {
-    throw StageError.nonRetryable('PW_ERR_BAD_INPUT', `expected a model artifact, got ${ref.type} (${ref.uri})`);
+    throw StageError.nonRetryable('PW_ERR_BAD_DATA', `expected a model artifact, got ${ref.type} (${ref.uri})`);
   }
   return loadLayersModel(new ArtifactStoreIOHandler(store, { source: ref }));
 }

@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { createLocalArtifactStore } from '@pipewright/artifacts';
@@ -24,6 +25,7 @@ export interface RunningStandalone {
  */
 export async function startStandalone(env: StandaloneEnv, logger: Logger): Promise<RunningStandalone> {
   const home = resolve(env.PIPEWRIGHT_HOME);
+  await mkdir(home, { recursive: true });
   const redis = await ensureRedis(env.REDIS_URL, join(home, 'redis'));
   if (redis.child) logger.info({ url: env.REDIS_URL }, 'started a local redis-server');
   const database = await openDatabase(env.DATABASE_URL ? { url: env.DATABASE_URL } : { pgliteDir: join(home, 'db') });

@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { ConfigError } from '@pipewright/core';
 import { createLocalArtifactStore } from '@pipewright/artifacts';
 import { expandQueueSelection } from '@pipewright/queue';
-import { builtinStages, createStageRegistry, loadTensorflow } from '@pipewright/stages';
+import { createBuiltinStages, createStageRegistry, loadTensorflow } from '@pipewright/stages';
 import { loadWorkerEnv } from './env.ts';
 import { startWorker } from './start-worker.ts';
 
@@ -12,7 +12,7 @@ async function main(): Promise<void> {
   const env = loadWorkerEnv();
   const { values } = parseArgs({ options: { queues: { type: 'string' }, concurrency: { type: 'string' } }, allowPositionals: false });
   const logger = pino({ level: env.LOG_LEVEL, base: { service: 'worker' } });
-  const registry = createStageRegistry(builtinStages);
+  const registry = createStageRegistry(createBuiltinStages({ dataDir: env.DATA_ROOT }));
   const families = [...new Set(registry.list().map((d) => d.family))];
   const queues = expandQueueSelection((values.queues ?? env.WORKER_QUEUES).split(','), families);
   const { backend } = await loadTensorflow(env.TF_BACKEND ? { prefer: env.TF_BACKEND } : {});

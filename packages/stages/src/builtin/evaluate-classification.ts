@@ -133,7 +133,7 @@ function classifierMetadata(fromModel: unknown, fromRef: Record<string, unknown>
     !Array.isArray(meta.classes)
   ) {
     throw StageError.nonRetryable(
-      'PW_ERR_BAD_INPUT',
+      'PW_ERR_BAD_DATA',
       'the model does not say which features, target and classes it was trained on; was it trained by a train.* stage?',
     );
   }

@@ -128,8 +128,8 @@ export async function fitClassifier(ctx: StageContext<unknown>, options: FitOpti
       last = { loss: lossSum / rows, accuracy: accuracySum / rows };
       if (!Number.isFinite(last.loss)) {
         throw StageError.nonRetryable(
-          'PW_ERR_TRAINING_DIVERGED',
-          `loss became ${last.loss} at epoch ${epoch}; lower learningRate or scale the features`,
+          'PW_ERR_BAD_PARAMS',
+          `training diverged: loss became ${last.loss} at epoch ${epoch}; lower learningRate or scale the features`,
           { epoch },
         );
       }

@@ -1,0 +1,232 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { planPipeline, type ArtifactRef, type StageCatalog, type StageDescriptor } from '@pipewright/core';
+import { artifacts, attempts, eq, lineageEdges, metrics, outbox, runs, stageRuns, type Database } from '@pipewright/db';
+import { openRedis, QueueProducer, type StageEvent, type StageJob } from '@pipewright/queue';
+import { cleanupRedisPrefix, createTestDatabase, testQueuePrefix, testRedisUrl, type TestDatabase } from '@pipewright/testing';
+import { applyStageEvent } from './apply-stage-event.ts';
+import { relayOutbox } from './relay-outbox.ts';
+import { submitRun } from './submit-run.ts';
+
+const descriptor = (type: string, inputs: Record<string, 'table'>, outputs: Record<string, 'table' | 'json'>): StageDescriptor => ({
+  type,
+  family: type.split('.')[0] ?? '',
+  description: type,
+  inputs,
+  outputs,
+  params: z.object({ n: z.number().default(1) }).strict(),
+});
+const types = [
+  descriptor('source.make@1', {}, { data: 'table' }),
+  descriptor('step.map@1', { data: 'table' }, { data: 'table' }),
+  descriptor('step.join@1', { left: 'table', right: 'table' }, { report: 'json' }),
+];
+const catalog: StageCatalog = { get: (t) => types.find((d) => d.type === t), list: () => types };
+
+/** source -> (a, b) -> join: a fan-out and a fan-in. */
+const diamond = {
+  apiVersion: 'pipewright/v1',
+  name: 'diamond',
+  stages: [
+    { id: 'source', uses: 'source.make@1' },
+    { id: 'a', uses: 'step.map@1', needs: ['source'] },
+    { id: 'b', uses: 'step.map@1', needs: ['source'], retry: { attempts: 2, delayMs: 10_000, jitter: false } },
+    { id: 'join', uses: 'step.join@1', needs: ['a', 'b'], inputs: { left: 'a.data', right: 'b.data' } },
+  ],
+};
+
+function plan(spec: unknown) {
+  const result = planPipeline(spec, catalog);
+  if (!result.ok) throw new Error(JSON.stringify(result.problems));
+  return result.plan;
+}
+
+const ref = (n: number): ArtifactRef => ({ digest: `sha256:${String(n).padStart(64, '0')}`, uri: `file:///x/${n}`, type: 'table', mediaType: 'application/vnd.apache.arrow.file', sizeBytes: n });
+const use = { cpuUserMs: 1, cpuSystemMs: 1, peakRssBytes: 1, wallMs: 1 };
+
+async function queuedJobs(db: Database): Promise<StageJob[]> {
+  const rows = await db.select().from(outbox);
+  return rows.map((r) => (r.payload as { job: StageJob }).job);
+}
+
+function succeeded(job: StageJob, outputs: Record<string, ArtifactRef>): StageEvent {
+  return { type: 'stage.succeeded', runId: job.runId, stageRunId: job.stageRunId, attemptId: job.attemptId, at: new Date().toISOString(), outputs, metrics: { score: 1 }, resourceUse: use };
+}
+
+describe('run engine on real Postgres', () => {
+  let database: TestDatabase;
+  let db: Database;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    db = database.handle.db;
+  });
+  afterAll(() => database.drop());
+
+  it('submits run, stages and the outbox rows of ready stages in one transaction', async () => {
+    const submitted = await submitRun(db, { plan: plan(diamond), spec: diamond });
+    const stages = await db.select().from(stageRuns).where(eq(stageRuns.runId, submitted.runId));
+    expect(stages.map((s) => [s.stageKey, s.status]).sort()).toEqual([
+      ['a', 'PENDING'],
+      ['b', 'PENDING'],
+      ['join', 'PENDING'],
+      ['source', 'QUEUED'],
+    ]);
+    const jobs = (await queuedJobs(db)).filter((j) => j.runId === submitted.runId);
+    expect(jobs.map((j) => j.stageKey)).toEqual(['source']);
+    expect(jobs[0]?.params).toEqual({ n: 1 });
+    // Same spec again: same pipeline version, new run.
+    const again = await submitRun(db, { plan: plan(diamond), spec: { ...diamond } });
+    expect(again.pipelineId).toBe(submitted.pipelineId);
+    expect(again.runId).not.toBe(submitted.runId);
+    const changed = { ...diamond, stages: diamond.stages.slice(0, 1) };
+    const v2 = await submitRun(db, { plan: plan(changed), spec: changed });
+    expect(v2.pipelineVersion).toBe(submitted.pipelineVersion + 1);
+  });
+
+  it('advances through fan-out and fan-in; re-applied and concurrent events change nothing twice', async () => {
+    await db.delete(outbox);
+    const { runId } = await submitRun(db, { plan: plan(diamond), spec: diamond });
+    const [source] = await queuedJobs(db);
+    if (!source) throw new Error('no source job');
+    await db.delete(outbox);
+
+    const started: StageEvent = { type: 'stage.started', runId, stageRunId: source.stageRunId, attemptId: source.attemptId, at: new Date().toISOString(), workerId: 'w1', host: 'h' };
+    expect((await applyStageEvent(db, started)).outcome).toBe('applied');
+    expect((await applyStageEvent(db, started)).outcome).toBe('stale');
+    const [run] = await db.select().from(runs).where(eq(runs.id, runId));
+    expect(run?.status).toBe('RUNNING');
+
+    const done = succeeded(source, { data: ref(1) });
+    // The same success delivered twice at once: one applies, one is stale.
+    const outcomes = await Promise.all([applyStageEvent(db, done), applyStageEvent(db, done)]);
+    expect(outcomes.map((o) => o.outcome).sort()).toEqual(['applied', 'stale']);
+    expect(await db.select().from(artifacts).where(eq(artifacts.runId, runId))).toHaveLength(1);
+
+    const fanOut = await queuedJobs(db);
+    expect(fanOut.map((j) => j.stageKey).sort()).toEqual(['a', 'b']);
+    expect(fanOut.every((j) => j.inputs.data?.digest === ref(1).digest)).toBe(true);
+    await db.delete(outbox);
+
+    // Both parents of the join finish at the same moment: the join is enqueued exactly once.
+    const [a, b] = [fanOut.find((j) => j.stageKey === 'a'), fanOut.find((j) => j.stageKey === 'b')];
+    if (!a || !b) throw new Error('missing fan-out jobs');
+    await Promise.all([applyStageEvent(db, succeeded(a, { data: ref(2) })), applyStageEvent(db, succeeded(b, { data: ref(3) }))]);
+    const joins = await queuedJobs(db);
+    expect(joins.map((j) => j.stageKey)).toEqual(['join']);
+    expect(joins[0]?.inputs.left?.digest).toBe(ref(2).digest);
+    expect(joins[0]?.inputs.right?.digest).toBe(ref(3).digest);
+    const joinEdges = await db.select().from(lineageEdges).where(eq(lineageEdges.consumerAttemptId, joins[0]?.attemptId ?? ''));
+    expect(joinEdges.map((e) => e.inputName).sort()).toEqual(['left', 'right']);
+    await db.delete(outbox);
+
+    const join = joins[0];
+    if (!join) throw new Error('no join');
+    const report = { ...ref(4), type: 'json' as const, mediaType: 'application/json' };
+    await applyStageEvent(db, succeeded(join, { report }));
+    const [finished] = await db.select().from(runs).where(eq(runs.id, runId));
+    expect(finished?.status).toBe('SUCCEEDED');
+    expect(finished?.finishedAt).not.toBeNull();
+    // An event for the finished run's attempt, replayed late, is stale.
+    expect((await applyStageEvent(db, succeeded(join, { report }))).outcome).toBe('stale');
+  });
+
+  it('retries a retryable failure with backoff, fails a non-retryable one and skips what depends on it', async () => {
+    await db.delete(outbox);
+    const { runId } = await submitRun(db, { plan: plan(diamond), spec: diamond });
+    const [source] = await queuedJobs(db);
+    if (!source) throw new Error('no source job');
+    await db.delete(outbox);
+    await applyStageEvent(db, succeeded(source, { data: ref(5) }));
+    const fanOut = await queuedJobs(db);
+    await db.delete(outbox);
+    const b = fanOut.find((j) => j.stageKey === 'b');
+    const a = fanOut.find((j) => j.stageKey === 'a');
+    if (!a || !b) throw new Error('missing fan-out jobs');
+    const fail = (job: StageJob, retryable: boolean): StageEvent => ({
+      type: 'stage.failed',
+      runId,
+      stageRunId: job.stageRunId,
+      attemptId: job.attemptId,
+      at: new Date().toISOString(),
+      error: { kind: 'application', code: 'PW_ERR_BAD_DATA', message: 'boom', retryable },
+      resourceUse: use,
+    });
+
+    // b allows 2 attempts: a retryable failure schedules attempt 2 after the backoff.
+    await applyStageEvent(db, fail(b, true));
+    const [bRow] = await db.select().from(stageRuns).where(eq(stageRuns.id, b.stageRunId));
+    expect(bRow?.status).toBe('RETRY_WAIT');
+    const [retryRow] = await db.select().from(outbox);
+    expect(retryRow && retryRow.availableAt.getTime() - Date.now()).toBeGreaterThan(5_000);
+    expect((retryRow?.payload as { job: StageJob }).job.attempt).toBe(2);
+    expect((retryRow?.payload as { job: StageJob }).job.inputs.data?.digest).toBe(ref(5).digest);
+
+    // a allows 1 attempt: it fails for good; the join is skipped once b is done too.
+    await applyStageEvent(db, fail(a, false));
+    const retry = (retryRow?.payload as { job: StageJob }).job;
+    await db.delete(outbox);
+    await applyStageEvent(db, succeeded(retry, { data: ref(6) }));
+    const stages = await db.select().from(stageRuns).where(eq(stageRuns.runId, runId));
+    expect(Object.fromEntries(stages.map((s) => [s.stageKey, s.status]))).toEqual({ source: 'SUCCEEDED', a: 'FAILED', b: 'SUCCEEDED', join: 'SKIPPED' });
+    const [run] = await db.select().from(runs).where(eq(runs.id, runId));
+    expect(run?.status).toBe('FAILED');
+    const bAttempts = await db.select().from(attempts).where(eq(attempts.stageRunId, b.stageRunId));
+    expect(bAttempts.map((x) => [x.number, x.status]).sort()).toEqual([
+      [1, 'FAILED'],
+      [2, 'SUCCEEDED'],
+    ]);
+  });
+
+  it('stores progress metric batches once however often they are delivered', async () => {
+    await db.delete(outbox);
+    const { runId } = await submitRun(db, { plan: plan(diamond), spec: diamond });
+    const [source] = await queuedJobs(db);
+    if (!source) throw new Error('no source job');
+    const batch: StageEvent = {
+      type: 'stage.progress',
+      runId,
+      stageRunId: source.stageRunId,
+      attemptId: source.attemptId,
+      at: new Date().toISOString(),
+      seq: 0,
+      metrics: [
+        { name: 'loss', step: 1, value: 0.5 },
+        { name: 'loss', step: 2, value: 0.25 },
+      ],
+    };
+    await applyStageEvent(db, batch);
+    await applyStageEvent(db, batch);
+    const rows = await db.select().from(metrics).where(eq(metrics.attemptId, source.attemptId));
+    expect(rows.map((r) => [r.step, r.value])).toEqual([
+      [1, 0.5],
+      [2, 0.25],
+    ]);
+  });
+
+  it('relays the outbox to BullMQ with deterministic job ids, so a second publish adds nothing', async () => {
+    const redisUrl = testRedisUrl();
+    const prefix = testQueuePrefix();
+    const connection = openRedis(redisUrl);
+    const producer = new QueueProducer({ connection, prefix });
+    try {
+      await db.delete(outbox);
+      const { runId } = await submitRun(db, { plan: plan(diamond), spec: diamond });
+      const [row] = await db.select().from(outbox);
+      expect(await relayOutbox(db, producer)).toBe(1);
+      expect(await db.select().from(outbox)).toHaveLength(0);
+      // Simulate a crash after publishing but before the delete committed: publish again.
+      await db.insert(outbox).values({ kind: row?.kind ?? '', payload: row?.payload });
+      expect(await relayOutbox(db, producer)).toBe(1);
+      const queue = producer.queue('stage-source-cpu');
+      const jobs = await queue.getJobs(['waiting', 'delayed', 'active']);
+      expect(jobs).toHaveLength(1);
+      const job = (row?.payload as { job: StageJob }).job;
+      expect(jobs[0]?.id).toBe(`${job.stageRunId}.1`);
+      expect(jobs[0]?.data.runId).toBe(runId);
+    } finally {
+      await producer.close();
+      connection.disconnect();
+      await cleanupRedisPrefix(redisUrl, prefix);
+    }
+  });
+});
