@@ -163,13 +163,13 @@ ALTER TABLE public.runs ADD CONSTRAINT runs_pipeline_id_pipelines_id_fk FOREIGN 
 
 ALTER TABLE public.runs ADD CONSTRAINT runs_pkey PRIMARY KEY (id);
 
-CREATE INDEX runs_created_idx ON public.runs USING btree (created_at DESC NULLS LAST, id DESC NULLS LAST);
+CREATE INDEX runs_created_idx ON public.runs USING btree (created_at, id);
 
-CREATE INDEX runs_pipeline_created_idx ON public.runs USING btree (pipeline_name, created_at DESC NULLS LAST, id DESC NULLS LAST);
+CREATE INDEX runs_pipeline_created_idx ON public.runs USING btree (pipeline_name, created_at, id);
 
-CREATE INDEX runs_status_created_idx ON public.runs USING btree (status, created_at DESC NULLS LAST, id DESC NULLS LAST);
+CREATE INDEX runs_status_created_idx ON public.runs USING btree (status, created_at, id);
 
-CREATE INDEX runs_team_created_idx ON public.runs USING btree (team_id, created_at DESC NULLS LAST, id DESC NULLS LAST);
+CREATE INDEX runs_team_created_idx ON public.runs USING btree (team_id, created_at, id);
 
 CREATE TABLE public.stage_runs (
     id uuid NOT NULL,

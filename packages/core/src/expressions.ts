@@ -575,10 +575,29 @@ function stringify(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
+/**
+ * Parsed templates by source text. A large pipeline repeats the same few strings
+ * (`${{ params.seed }}` in every stage), so each is parsed once. The parts are frozen because
+ * they are shared; the cache is dropped whole when full, which bounds its memory.
+ */
+const templateCache = new Map<string, readonly TemplatePart[]>();
+const TEMPLATE_CACHE_SIZE = 1_000;
+
+/** `parseTemplate`, memoized; the result is shared and must not be changed. */
+export function parseTemplateCached(text: string): readonly TemplatePart[] {
+  let parts = templateCache.get(text);
+  if (parts === undefined) {
+    parts = Object.freeze(parseTemplate(text));
+    if (templateCache.size >= TEMPLATE_CACHE_SIZE) templateCache.clear();
+    templateCache.set(text, parts);
+  }
+  return parts;
+}
+
 function evaluateTemplate(text: string, scope: ExpressionScope, path: PathSegment[]): unknown {
-  let parts: TemplatePart[];
+  let parts: readonly TemplatePart[];
   try {
-    parts = parseTemplate(text);
+    parts = parseTemplateCached(text);
   } catch (error) {
     if (error instanceof ExpressionError) throw error.relocate(0, path);
     throw error;
@@ -601,7 +620,8 @@ function evaluateTemplate(text: string, scope: ExpressionScope, path: PathSegmen
 
 /** Sets a key without ever invoking the `__proto__` setter of a plain object. */
 function defineOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
 }
 
 /**

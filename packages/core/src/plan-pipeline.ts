@@ -14,7 +14,7 @@ import {
   hasExpression,
   interpolate,
   parseCondition,
-  parseTemplate,
+  parseTemplateCached,
   referencedPaths,
   type ExpressionNode,
   type PathSegment,
@@ -288,7 +288,9 @@ export function planPipeline(specInput: unknown, catalog: StageCatalog, options:
   const graphEntries = entries.filter((entry) => entry.inGraph);
   const graphIds = graphEntries.map((entry) => entry.id as string);
   const edges: DagEdge[] = edgesFromNeeds(graphEntries.map((entry) => ({ id: entry.id as string, needs: entry.needs })));
-  for (const cycle of findCycles(graphIds, edges)) {
+  // The order is needed anyway; only a graph without one is searched for its cycles.
+  const order = topologicalOrder(graphIds, edges);
+  for (const cycle of order === null ? findCycles(graphIds, edges) : []) {
     // Point at the need that closes the cycle: cycle[0] needs the last stage of the cycle.
     const head = byId.get(cycle[0] as string) as StageEntry;
     const closing = cycle[cycle.length - 1] as string;
@@ -310,9 +312,8 @@ export function planPipeline(specInput: unknown, catalog: StageCatalog, options:
 
   if (problems.items.length > 0) return { ok: false, problems: problems.items };
 
-  const order = topologicalOrder(graphIds, edges) ?? graphIds;
   const stages: PlannedStage[] = [];
-  for (const id of order) stages.push(...planStage(byId.get(id) as StageEntry, byId, view.cache));
+  for (const id of order ?? graphIds) stages.push(...planStage(byId.get(id) as StageEntry, byId, view.cache));
   const plan: PipelinePlan = { apiVersion: 'pipewright/v1', name: view.name, params: runParams.params, stages };
   return { ok: true, plan };
 }
@@ -341,8 +342,8 @@ function bindInputs(
 ): void {
   const spec = entry.spec as StageSpec;
   const descriptor = entry.descriptor;
-  const needed = new Set(expandedNeeds(entry, byId));
   const explicit = spec.inputs ?? {};
+  const needed = new Set(spec.inputs === undefined ? [] : expandedNeeds(entry, byId));
 
   for (const [name, binding] of Object.entries(explicit)) {
     const path = ['stages', entry.index, 'inputs', name];
@@ -450,7 +451,7 @@ function validateParams(
     hasTemplates = true;
     let expressions: ExpressionNode[];
     try {
-      expressions = parseTemplate(text).flatMap((part) => (part.kind === 'expression' ? [part.ast] : []));
+      expressions = parseTemplateCached(text).flatMap((part) => (part.kind === 'expression' ? [part.ast] : []));
     } catch (error) {
       if (!(error instanceof ExpressionError)) throw error;
       problems.add([...prefix, ...path], 'PW_SPEC_EXPRESSION_SYNTAX', error.message);

@@ -144,9 +144,9 @@ CREATE INDEX "outbox_available_idx" ON "outbox" USING btree ("available_at","id"
 CREATE UNIQUE INDEX "pipelines_name_digest_uq" ON "pipelines" USING btree ("name","spec_digest");--> statement-breakpoint
 CREATE UNIQUE INDEX "pipelines_name_version_uq" ON "pipelines" USING btree ("name","version");--> statement-breakpoint
 CREATE INDEX "pipelines_created_idx" ON "pipelines" USING btree ("created_at");--> statement-breakpoint
-CREATE INDEX "runs_created_idx" ON "runs" USING btree ("created_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
-CREATE INDEX "runs_status_created_idx" ON "runs" USING btree ("status","created_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
-CREATE INDEX "runs_pipeline_created_idx" ON "runs" USING btree ("pipeline_name","created_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
-CREATE INDEX "runs_team_created_idx" ON "runs" USING btree ("team_id","created_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
+CREATE INDEX "runs_created_idx" ON "runs" USING btree ("created_at","id");--> statement-breakpoint
+CREATE INDEX "runs_status_created_idx" ON "runs" USING btree ("status","created_at","id");--> statement-breakpoint
+CREATE INDEX "runs_pipeline_created_idx" ON "runs" USING btree ("pipeline_name","created_at","id");--> statement-breakpoint
+CREATE INDEX "runs_team_created_idx" ON "runs" USING btree ("team_id","created_at","id");--> statement-breakpoint
 CREATE UNIQUE INDEX "stage_runs_run_key_uq" ON "stage_runs" USING btree ("run_id","stage_key");--> statement-breakpoint
 CREATE INDEX "stage_runs_status_idx" ON "stage_runs" USING btree ("status");

@@ -19,10 +19,12 @@ export const runs = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
   (t) => [
-    // Cursor pagination is (created_at desc, id desc); each filter has an index with that suffix.
-    index('runs_created_idx').on(t.createdAt.desc(), t.id.desc()),
-    index('runs_status_created_idx').on(t.status, t.createdAt.desc(), t.id.desc()),
-    index('runs_pipeline_created_idx').on(t.pipelineName, t.createdAt.desc(), t.id.desc()),
-    index('runs_team_created_idx').on(t.teamId, t.createdAt.desc(), t.id.desc()),
+    // Cursor pagination is (created_at desc, id desc); each filter has an index ending in
+    // (created_at, id), which Postgres reads backwards. (drizzle's .desc() would add NULLS LAST,
+    // which a plain ORDER BY … DESC cannot use.)
+    index('runs_created_idx').on(t.createdAt, t.id),
+    index('runs_status_created_idx').on(t.status, t.createdAt, t.id),
+    index('runs_pipeline_created_idx').on(t.pipelineName, t.createdAt, t.id),
+    index('runs_team_created_idx').on(t.teamId, t.createdAt, t.id),
   ],
 );
