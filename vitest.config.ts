@@ -30,6 +30,17 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          name: 'examples',
+          include: ['test/examples/**/*.test.ts'],
+          exclude,
+          globalSetup,
+          testTimeout: 300_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           exclude,

@@ -452,7 +452,6 @@ function evaluateBinary(
     }
     case '+': {
       if (typeof left === 'number' && typeof right === 'number') return finite(left + right, pos);
-      const concatenable = (v: unknown): boolean => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
       if ((typeof left === 'string' || typeof right === 'string') && concatenable(left) && concatenable(right)) {
         return String(left) + String(right);
       }
@@ -468,6 +467,10 @@ function evaluateBinary(
       return finite(op === '-' ? left - right : op === '*' ? left * right : left / right, pos);
     }
   }
+}
+
+function concatenable(value: unknown): boolean {
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
 }
 
 /** Results must stay JSON-representable: Infinity and NaN would not survive storage. */
@@ -603,19 +606,20 @@ function evaluateTemplate(text: string, scope: ExpressionScope, path: PathSegmen
     throw error;
   }
   const only = parts[0];
-  const evaluatePart = (part: TemplatePart & { kind: 'expression' }): unknown => {
-    try {
-      return evaluate(part.ast, scope);
-    } catch (error) {
-      if (error instanceof ExpressionError) throw error.relocate(part.pos + OPEN.length, path);
-      throw error;
-    }
-  };
   // Exactly one expression and nothing else: keep its type, so `"${{ params.testSize }}"` is 0.3.
-  if (parts.length === 1 && only !== undefined && only.kind === 'expression') return evaluatePart(only);
+  if (parts.length === 1 && only !== undefined && only.kind === 'expression') return evaluatePart(only, scope, path);
   let out = '';
-  for (const part of parts) out += part.kind === 'text' ? part.value : stringify(evaluatePart(part));
+  for (const part of parts) out += part.kind === 'text' ? part.value : stringify(evaluatePart(part, scope, path));
   return out;
+}
+
+function evaluatePart(part: TemplatePart & { kind: 'expression' }, scope: ExpressionScope, path: PathSegment[]): unknown {
+  try {
+    return evaluate(part.ast, scope);
+  } catch (error) {
+    if (error instanceof ExpressionError) throw error.relocate(part.pos + OPEN.length, path);
+    throw error;
+  }
 }
 
 /** Sets a key without ever invoking the `__proto__` setter of a plain object. */

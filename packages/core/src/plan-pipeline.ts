@@ -18,6 +18,7 @@ import {
   referencedPaths,
   type ExpressionNode,
   type PathSegment,
+  type TemplatePart,
 } from './expressions.ts';
 import { formatSpecPath } from './format-spec-path.ts';
 import { isPlainObject } from './is-plain-object.ts';
@@ -449,50 +450,23 @@ function validateParams(
   forEachString(withValue, [], (text, path) => {
     if (!hasExpression(text)) return;
     hasTemplates = true;
-    let expressions: ExpressionNode[];
+    let parts: readonly TemplatePart[];
     try {
-      expressions = parseTemplateCached(text).flatMap((part) => (part.kind === 'expression' ? [part.ast] : []));
+      parts = parseTemplateCached(text);
     } catch (error) {
       if (!(error instanceof ExpressionError)) throw error;
       problems.add([...prefix, ...path], 'PW_SPEC_EXPRESSION_SYNTAX', error.message);
       evaluable = false;
       return;
     }
-    for (const ref of expressions.flatMap(referencedPaths)) {
-      const [root, name] = ref;
-      const at = [...prefix, ...path];
-      if (root === 'params') {
-        if (name === undefined) {
-          if (runParams.invalid.size > 0) evaluable = false;
-        } else if (paramsKnown && !Object.hasOwn(declarations, String(name))) {
-          problems.add(at, 'PW_SPEC_PARAM_UNKNOWN', `params.${String(name)} is not declared in the spec's params`);
-          evaluable = false;
-        } else if (!paramsKnown || runParams.invalid.has(String(name))) {
-          evaluable = false; // already reported where the param is declared
-        }
-      } else if (root === 'matrix') {
-        if (spec.matrix === undefined) {
-          problems.add(at, 'PW_SPEC_EXPRESSION_REFERENCE', 'matrix.* is only defined in a stage that has a matrix');
-          evaluable = false;
-        } else if (name !== undefined && !Object.hasOwn(spec.matrix, String(name))) {
-          problems.add(
-            at,
-            'PW_SPEC_EXPRESSION_REFERENCE',
-            `matrix has no axis ${String(name)}; axes: ${list(Object.keys(spec.matrix))}`,
-          );
+    for (const part of parts) {
+      if (part.kind !== 'expression') continue;
+      for (const ref of referencedPaths(part.ast)) {
+        const problem = withReferenceProblem(ref, spec, paramsKnown, declarations);
+        if (problem !== undefined) problems.add([...prefix, ...path], problem.code, problem.message);
+        if (problem !== undefined || (ref[0] === 'params' && readsInvalidParam(ref, paramsKnown, runParams.invalid))) {
           evaluable = false;
         }
-      } else if (root === 'stages') {
-        problems.add(
-          at,
-          'PW_SPEC_EXPRESSION_REFERENCE',
-          'with is resolved when the run is submitted, before any stage runs, so it cannot read stages.*; ' +
-            'pass upstream results through inputs, or gate the stage with when',
-        );
-        evaluable = false;
-      } else {
-        problems.add(at, 'PW_SPEC_EXPRESSION_REFERENCE', `unknown name ${String(root)}; with may read params.* and matrix.*`);
-        evaluable = false;
       }
     }
   });
@@ -529,6 +503,53 @@ function validateParams(
       entry.params.push(result.data);
     }
   }
+}
+
+/** Why a `with` expression may not read `ref`, if it may not. */
+function withReferenceProblem(
+  ref: readonly PathSegment[],
+  spec: StageSpec,
+  paramsKnown: boolean,
+  declarations: Readonly<Record<string, ParamDeclaration>>,
+): { code: SpecProblemCode; message: string } | undefined {
+  const [root, name] = ref;
+  if (root === 'params') {
+    if (name !== undefined && paramsKnown && !Object.hasOwn(declarations, String(name))) {
+      return { code: 'PW_SPEC_PARAM_UNKNOWN', message: `params.${String(name)} is not declared in the spec's params` };
+    }
+    return undefined;
+  }
+  if (root === 'matrix') {
+    if (spec.matrix === undefined) {
+      return { code: 'PW_SPEC_EXPRESSION_REFERENCE', message: 'matrix.* is only defined in a stage that has a matrix' };
+    }
+    if (name !== undefined && !Object.hasOwn(spec.matrix, String(name))) {
+      return {
+        code: 'PW_SPEC_EXPRESSION_REFERENCE',
+        message: `matrix has no axis ${String(name)}; axes: ${list(Object.keys(spec.matrix))}`,
+      };
+    }
+    return undefined;
+  }
+  if (root === 'stages') {
+    return {
+      code: 'PW_SPEC_EXPRESSION_REFERENCE',
+      message:
+        'with is resolved when the run is submitted, before any stage runs, so it cannot read stages.*; ' +
+        'pass upstream results through inputs, or gate the stage with when',
+    };
+  }
+  return { code: 'PW_SPEC_EXPRESSION_REFERENCE', message: `unknown name ${String(root)}; with may read params.* and matrix.*` };
+}
+
+/**
+ * Whether a `params…` reference reads a param whose value is already reported as wrong (or
+ * unknowable): evaluating it would only repeat that problem in every stage.
+ */
+function readsInvalidParam(ref: readonly PathSegment[], paramsKnown: boolean, invalid: ReadonlySet<string>): boolean {
+  if (!paramsKnown) return true;
+  const name = ref[1];
+  return name === undefined ? invalid.size > 0 : invalid.has(String(name));
 }
 
 const WHEN_STAGE_FIELDS: ReadonlySet<PathSegment> = new Set(['metrics', 'outputs']);

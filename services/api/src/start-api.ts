@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { StageCatalog } from '@pipewright/core';
 import type { ArtifactStore } from '@pipewright/artifacts';
 import type { DatabaseHandle } from '@pipewright/db';
 import { OutboxRelayLoop } from '@pipewright/engine';
@@ -17,6 +18,8 @@ export interface StartApiOptions {
   /** 0 picks a free port. */
   port: number;
   bodyLimitBytes?: number;
+  /** Stage types accepted at submit. @defaultValue the built-in stages */
+  catalog?: StageCatalog;
   /**
    * Publish a submitted run's first stages from this process right after the commit, instead
    * of waiting for an orchestrator's next relay pass. @defaultValue true
@@ -43,7 +46,7 @@ export async function startApi(options: StartApiOptions): Promise<RunningApi> {
     redis,
     queuePrefix: options.prefix,
     store: options.store,
-    catalog: createStageRegistry(builtinStages),
+    catalog: options.catalog ?? createStageRegistry(builtinStages),
     logger: options.logger,
     ...(options.bodyLimitBytes ? { bodyLimitBytes: options.bodyLimitBytes } : {}),
     ...(relay ? { onRunSubmitted: () => relay.kick() } : {}),

@@ -31,8 +31,16 @@ export function registerArtifactRoutes(root: FastifyInstance, deps: ApiDeps): vo
         tags: ['artifacts'],
         summary: "Download an artifact's bytes",
         params: idParamsSchema,
-        produces: ['application/octet-stream'],
-        response: { 200: z.any().describe('The artifact bytes, with its media type'), 400: errorSchema, 404: errorSchema },
+        // Only the 200 is bytes; errors are JSON like everywhere else (`produces` would label them
+        // application/octet-stream too). @fastify/swagger takes a response's `content` as given.
+        response: {
+          200: z.any().meta({
+            description: "The artifact bytes, with the artifact's media type",
+            content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+          }),
+          400: errorSchema,
+          404: errorSchema,
+        },
       },
     },
     async (request, reply) => {

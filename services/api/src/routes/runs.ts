@@ -45,7 +45,7 @@ function readSubmission(body: unknown): { spec: unknown; params?: Record<string,
     value = parsed.value;
   }
   if (value === null || value === undefined || typeof value !== 'object' || Array.isArray(value)) {
-    throw specInvalid([{ path: '', code: 'PW_SPEC_NOT_AN_OBJECT', message: 'the body must be a pipeline spec object (JSON or YAML)' }]);
+    throw specInvalid([{ path: '', code: 'PW_SPEC_SCHEMA', message: 'the body must be a pipeline spec object (JSON or YAML)' }]);
   }
   const record = value as Record<string, unknown>;
   if ('spec' in record && !('apiVersion' in record)) {
