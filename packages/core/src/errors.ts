@@ -83,6 +83,24 @@ export const ERRORS = {
     message: 'The service is not ready',
     description: 'A dependency (Postgres, Redis) is unavailable or the service is starting or shutting down; try again later.',
   },
+  PW_ERR_WHEN_FAILED: {
+    status: 422,
+    retryable: false,
+    message: "The stage's when condition could not be evaluated",
+    description: "Evaluating the stage's `when` expression failed at run time (a type error, say); the stage is FAILED without running.",
+  },
+  PW_ERR_ARTIFACT_CORRUPT: {
+    status: 500,
+    retryable: true,
+    message: 'An artifact does not match its digest',
+    description: 'The bytes the artifact store returned hash to something other than the artifact digest; the store was damaged.',
+  },
+  PW_ERR_ARTIFACT_URI: {
+    status: 400,
+    retryable: false,
+    message: 'An artifact uri does not belong to this store',
+    description: 'The artifact store refused a uri that is not one of its blobs (a path outside its root, another scheme).',
+  },
   PW_ERR_STAGE_CRASHED: {
     status: 500,
     retryable: true,

@@ -14,7 +14,7 @@ export interface StageDescriptor {
   outputs: Record<string, ArtifactType>;
   /** Schema of `with:`; applied with defaults at submit time. */
   params: z.ZodType;
-  /** Default resource class when the spec does not ask for a GPU. */
+  /** Timeout when the spec sets none. @defaultValue 1 hour */
   defaultTimeoutMs?: number;
 }
 

@@ -1,5 +1,5 @@
 import {
-  interpolate,
+  evaluateCondition,
   isSatisfiedStageStatus,
   isTerminalStageStatus,
   type StageStatus,
@@ -75,7 +75,7 @@ function evaluateWhen(expr: string, run: RunRow, byKey: Map<string, StageRow>): 
   const stagesScope: Record<string, unknown> = {};
   for (const [key, s] of byKey) stagesScope[key] = { status: s.status, metrics: s.metrics ?? {} };
   try {
-    return Boolean(interpolate(expr, { params: run.params, stages: stagesScope }));
+    return evaluateCondition(expr, { params: run.params, stages: stagesScope });
   } catch (error) {
     return error instanceof Error ? error : new Error(String(error));
   }
