@@ -101,6 +101,12 @@ export const ERRORS = {
     message: 'An artifact uri does not belong to this store',
     description: 'The artifact store refused a uri that is not one of its blobs (a path outside its root, another scheme).',
   },
+  PW_ERR_TEST_FAILURE: {
+    status: 422,
+    retryable: true,
+    message: 'A util stage failed on purpose',
+    description: 'A `util.*` stage was asked to fail (`failUntilAttempt`), to try retries and failure handling; retryable unless `failRetryable: false`.',
+  },
   PW_ERR_STAGE_CRASHED: {
     status: 500,
     retryable: true,

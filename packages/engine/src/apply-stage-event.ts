@@ -4,6 +4,7 @@ import type { StageEvent } from '@pipewright/queue';
 import { randomUUID } from 'node:crypto';
 import { advanceRun } from './advance-run.ts';
 import { enqueueStage } from './enqueue-stage.ts';
+import { notifyRunChanged } from './notify-run-changed.ts';
 import { retryDelayMs } from './retry-delay.ts';
 
 export type ApplyOutcome =
@@ -42,6 +43,7 @@ export async function applyStageEvent(db: Database, event: StageEvent, now: () =
       if (isForeignKeyViolation(error)) return { outcome: 'unknown-attempt', enqueued: 0 };
       throw error;
     }
+    await notifyRunChanged(db, event.runId, 'metrics');
     return { outcome: 'applied', enqueued: 0 };
   }
 

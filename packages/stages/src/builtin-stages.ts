@@ -6,6 +6,7 @@ import { preprocessStandardizeStage } from './builtin/preprocess-standardize.ts'
 import { splitTrainTestStage } from './builtin/split-train-test.ts';
 import { trainLogisticStage } from './builtin/train-logistic.ts';
 import { trainMlpStage } from './builtin/train-mlp.ts';
+import { utilMergeStage, utilNoopStage, utilTransformStage } from './builtin/util-stages.ts';
 
 export interface BuiltinStagesOptions {
   /**
@@ -25,6 +26,9 @@ export function createBuiltinStages(options: BuiltinStagesOptions = {}): StageDe
     trainLogisticStage,
     trainMlpStage,
     evaluateClassificationStage,
+    utilNoopStage,
+    utilTransformStage,
+    utilMergeStage,
   ];
 }
 

@@ -28,6 +28,8 @@ export interface StageContext<P> {
   /** Identifies the run for logs and for seeding. */
   runId: string;
   stageId: string;
+  /** 1 for the first attempt of this stage in this run; retries count up. */
+  attempt: number;
   /** Records the TensorFlow.js backend the handler used, for the attempt row. */
   setBackend(name: string): void;
 }

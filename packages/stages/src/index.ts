@@ -15,6 +15,7 @@ export { trainLogisticStage } from './builtin/train-logistic.ts';
 export { trainMlpStage } from './builtin/train-mlp.ts';
 export type { ClassifierMetadata } from './builtin/fit-classifier.ts';
 export { evaluateClassificationStage } from './builtin/evaluate-classification.ts';
+export { utilMergeStage, utilNoopStage, utilTransformStage } from './builtin/util-stages.ts';
 export type { ClassificationReport } from './builtin/evaluate-classification.ts';
 
 export { loadTensorflow, TENSORFLOW_BACKENDS } from './tf-backend.ts';

@@ -64,6 +64,7 @@ export async function runStageJob(job: StageJob, deps: StageJobDeps): Promise<'s
           reportMetrics: (points) => batcher.add(points),
           runId: job.runId,
           stageId: job.stageKey,
+          attempt: job.attempt,
           setBackend: (name) => {
             backend = name;
           },

@@ -16,6 +16,8 @@ export interface StageTestRunOptions {
   signal?: AbortSignal;
   runId?: string;
   stageId?: string;
+  /** @defaultValue 1 */
+  attempt?: number;
 }
 
 export interface StageLogRecord {
@@ -80,6 +82,7 @@ export class StageTestEnvironment {
       reportMetrics: (points) => reported.push(...points),
       runId: options.runId ?? 'test-run',
       stageId: options.stageId ?? definition.family,
+      attempt: options.attempt ?? 1,
       setBackend: (name) => {
         backend = name;
       },
