@@ -5,6 +5,8 @@ CREATE SEQUENCE public.metrics_id_seq AS bigint START 1 INCREMENT 1 MINVALUE 1 M
 
 CREATE SEQUENCE public.outbox_id_seq AS bigint START 1 INCREMENT 1 MINVALUE 1 MAXVALUE 9223372036854775807 CACHE 1;
 
+CREATE SEQUENCE public.stage_logs_id_seq AS bigint START 1 INCREMENT 1 MINVALUE 1 MAXVALUE 9223372036854775807 CACHE 1;
+
 CREATE TABLE public.artifacts (
     id uuid NOT NULL,
     team_id text,
@@ -64,6 +66,24 @@ CREATE INDEX attempts_run_idx ON public.attempts USING btree (run_id);
 CREATE UNIQUE INDEX attempts_stage_number_uq ON public.attempts USING btree (stage_run_id, number);
 
 CREATE INDEX attempts_status_idx ON public.attempts USING btree (status);
+
+CREATE TABLE public.idempotency_keys (
+    scope text NOT NULL,
+    key text NOT NULL,
+    request_hash text NOT NULL,
+    run_id uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE public.idempotency_keys ADD CONSTRAINT idempotency_keys_scope_key_pk PRIMARY KEY (scope, key);
+
+CREATE TABLE public.leases (
+    name text NOT NULL,
+    holder text NOT NULL,
+    expires_at timestamp with time zone NOT NULL
+);
+
+ALTER TABLE public.leases ADD CONSTRAINT leases_pkey PRIMARY KEY (name);
 
 CREATE TABLE public.lineage_edges (
     id uuid NOT NULL,
@@ -171,6 +191,31 @@ CREATE INDEX runs_status_created_idx ON public.runs USING btree (status, created
 
 CREATE INDEX runs_team_created_idx ON public.runs USING btree (team_id, created_at, id);
 
+CREATE TABLE public.stage_logs (
+    id bigint DEFAULT nextval('public.stage_logs_id_seq'::regclass) NOT NULL,
+    run_id uuid NOT NULL,
+    stage_run_id uuid NOT NULL,
+    attempt_id uuid NOT NULL,
+    seq integer NOT NULL,
+    idx integer NOT NULL,
+    level text NOT NULL,
+    message text NOT NULL,
+    fields jsonb,
+    at timestamp with time zone NOT NULL
+);
+
+ALTER TABLE public.stage_logs ADD CONSTRAINT stage_logs_attempt_id_attempts_id_fk FOREIGN KEY (attempt_id) REFERENCES public.attempts(id);
+
+ALTER TABLE public.stage_logs ADD CONSTRAINT stage_logs_pkey PRIMARY KEY (id);
+
+ALTER TABLE public.stage_logs ADD CONSTRAINT stage_logs_run_id_runs_id_fk FOREIGN KEY (run_id) REFERENCES public.runs(id);
+
+ALTER TABLE public.stage_logs ADD CONSTRAINT stage_logs_stage_run_id_stage_runs_id_fk FOREIGN KEY (stage_run_id) REFERENCES public.stage_runs(id);
+
+CREATE UNIQUE INDEX stage_logs_attempt_seq_idx_uq ON public.stage_logs USING btree (attempt_id, seq, idx);
+
+CREATE INDEX stage_logs_stage_idx ON public.stage_logs USING btree (stage_run_id, id);
+
 CREATE TABLE public.stage_runs (
     id uuid NOT NULL,
     run_id uuid NOT NULL,
@@ -192,8 +237,11 @@ CREATE TABLE public.stage_runs (
     attempt_count integer DEFAULT 0 NOT NULL,
     metrics jsonb,
     error jsonb,
+    output_artifact_ids jsonb,
     cache_key text,
+    cache_components jsonb,
     cache_explanation jsonb,
+    cancel_requested_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     queued_at timestamp with time zone,
     started_at timestamp with time zone,
@@ -204,6 +252,10 @@ ALTER TABLE public.stage_runs ADD CONSTRAINT stage_runs_pkey PRIMARY KEY (id);
 
 ALTER TABLE public.stage_runs ADD CONSTRAINT stage_runs_run_id_runs_id_fk FOREIGN KEY (run_id) REFERENCES public.runs(id);
 
+CREATE INDEX stage_runs_cache_key_idx ON public.stage_runs USING btree (cache_key) WHERE (status = 'SUCCEEDED'::text);
+
 CREATE UNIQUE INDEX stage_runs_run_key_uq ON public.stage_runs USING btree (run_id, stage_key);
 
 CREATE INDEX stage_runs_status_idx ON public.stage_runs USING btree (status);
+
+CREATE INDEX stage_runs_uses_key_idx ON public.stage_runs USING btree (uses, stage_key, finished_at);

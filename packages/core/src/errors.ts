@@ -53,6 +53,18 @@ export const ERRORS = {
     message: 'Stage not found',
     description: 'The run exists but has no stage with this id.',
   },
+  PW_ERR_QUEUE_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    message: 'Queue not found',
+    description: 'No queue has this name: the names are `events` and `stage-<family>-<cpu|gpu>` for the families of the registered stage types (see GET /v1/queues).',
+  },
+  PW_ERR_PIPELINE_NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    message: 'Pipeline not found',
+    description: 'No pipeline with this name was ever submitted.',
+  },
   PW_ERR_NOT_FOUND: {
     status: 404,
     retryable: false,
@@ -106,6 +118,42 @@ export const ERRORS = {
     retryable: true,
     message: 'A util stage failed on purpose',
     description: 'A `util.*` stage was asked to fail (`failUntilAttempt`), to try retries and failure handling; retryable unless `failRetryable: false`.',
+  },
+  PW_ERR_IDEMPOTENCY_CONFLICT: {
+    status: 409,
+    retryable: false,
+    message: "The Idempotency-Key was used with a different request",
+    description: "An Idempotency-Key header repeats one seen before with a different request body; the first request stands. Use a new key for a new request.",
+  },
+  PW_ERR_RUN_NOT_RETRYABLE: {
+    status: 409,
+    retryable: false,
+    message: "The run cannot be retried in its state",
+    description: "Only a run that ended (FAILED, CANCELED, or SUCCEEDED with fromStage or params) can be retried; wait for it to end or cancel it.",
+  },
+  PW_ERR_NOTHING_TO_RETRY: {
+    status: 409,
+    retryable: false,
+    message: "Nothing in the run needs running again",
+    description: "The retry would re-run no stage: every stage succeeded and neither fromStage nor changed params were given.",
+  },
+  PW_ERR_RUN_NOT_CANCELABLE: {
+    status: 409,
+    retryable: false,
+    message: "The run or stage already ended",
+    description: "A cancel was asked for a run or stage that already ended (SUCCEEDED, FAILED, CANCELED, CACHED or SKIPPED).",
+  },
+  PW_ERR_WORKER_LOST: {
+    status: 500,
+    retryable: true,
+    message: "The worker running the stage was lost",
+    description: "The attempt was marked LOST: its worker stopped heart-beating, or its job vanished from Redis or failed there (a killed process, a flushed Redis). The retry policy applies.",
+  },
+  PW_ERR_OUTPUT_MISSING: {
+    status: 500,
+    retryable: false,
+    message: "A stage succeeded without a declared output",
+    description: "The worker reported success but one of the outputs the stage type declares was missing; the attempt is FAILED, since consumers could not bind to it.",
   },
   PW_ERR_STAGE_CRASHED: {
     status: 500,

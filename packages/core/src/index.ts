@@ -99,3 +99,5 @@ export type { SpecProblemCode } from './spec-problem-codes.ts';
 
 export { ConfigError, parseConfig } from './parse-config.ts';
 export type { ResourceUse } from './resource-use.ts';
+export { cacheKeyOf, canonicalJson, changedCacheComponents } from './cache-key.ts';
+export type { CacheComponents, CacheExplanation } from './cache-key.ts';

@@ -150,7 +150,7 @@ describe('planPipeline: a valid spec', () => {
           s['cache'] = false;
           Object.assign(stage(s, 'train'), {
             resources: { gpu: 2 },
-            retry: { attempts: 3, delayMs: 500 },
+            retry: { attempts: 5, delayMs: 500 },
             timeoutMs: 600_000,
             cache: true,
           });
@@ -161,12 +161,12 @@ describe('planPipeline: a valid spec', () => {
     );
     const train = byId(stages, 'train');
     expect(train.resources).toEqual({ class: 'gpu', gpu: 2 });
-    expect(train.retry).toEqual({ attempts: 3, backoff: 'exponential', delayMs: 500, maxDelayMs: 60_000, jitter: true });
+    expect(train.retry).toEqual({ attempts: 5, backoff: 'exponential', delayMs: 500, maxDelayMs: 60_000, jitter: true });
     expect(train.timeoutMs).toBe(600_000);
     expect(train.cache).toBe(true);
     const evaluate = byId(stages, 'evaluate');
     expect(evaluate.resources).toEqual({ class: 'cpu', gpu: 0 });
-    expect(evaluate.retry).toEqual({ attempts: 1, backoff: 'fixed', delayMs: 120_000, maxDelayMs: 120_000, jitter: false });
+    expect(evaluate.retry).toEqual({ attempts: 3, backoff: 'fixed', delayMs: 120_000, maxDelayMs: 120_000, jitter: false });
     expect(evaluate.cache).toBe(false);
     expect(byId(stages, 'ingest').cache).toBe(false);
   });

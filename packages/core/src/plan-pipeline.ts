@@ -35,9 +35,12 @@ import { resolveRunParams } from './resolve-run-params.ts';
 import type { SpecProblemCode } from './spec-problem-codes.ts';
 import type { StageCatalog, StageDescriptor } from './stage-descriptor.ts';
 
-/** Retry policy of a stage whose spec says nothing (one attempt: retrying is opt-in). */
+/**
+ * Retry policy of a stage whose spec says nothing. Three attempts: a lost worker, a timeout or a
+ * crash is retried twice; a non-retryable failure (bad data, bad params) never is.
+ */
 export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
-  attempts: 1,
+  attempts: 3,
   backoff: 'exponential',
   delayMs: 1_000,
   maxDelayMs: 60_000,
@@ -633,7 +636,8 @@ function planStage(entry: StageEntry, byId: ReadonlyMap<string, StageEntry>, spe
     resources: { class: gpu >= 1 ? 'gpu' : 'cpu', gpu },
     retry: { ...retry },
     timeoutMs: spec.timeoutMs ?? descriptor.defaultTimeoutMs ?? DEFAULT_STAGE_TIMEOUT_MS,
-    cache: spec.cache ?? specCache ?? true,
+    // A volatile stage reads the outside world: equal params do not promise equal outputs.
+    cache: descriptor.volatile === true ? false : (spec.cache ?? specCache ?? true),
     ...(spec.matrix === undefined
       ? {}
       : { matrix: { of: spec.id, index: k, values: entry.combinations[k] as Record<string, unknown> } }),

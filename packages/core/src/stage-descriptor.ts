@@ -16,6 +16,12 @@ export interface StageDescriptor {
   params: z.ZodType;
   /** Timeout when the spec sets none. @defaultValue 1 hour */
   defaultTimeoutMs?: number;
+  /**
+   * The stage reads the outside world (a file, a database, a URL), so equal params do not mean
+   * equal outputs: it is never served from the cache. Its consumers still are, when the data it
+   * read has the same digest. @defaultValue false
+   */
+  volatile?: boolean;
 }
 
 /** Looks up a stage type by its `uses` string. */

@@ -32,6 +32,21 @@ CREATE TABLE "attempts" (
 	"finished_at" timestamp with time zone
 );
 --> statement-breakpoint
+CREATE TABLE "idempotency_keys" (
+	"scope" text NOT NULL,
+	"key" text NOT NULL,
+	"request_hash" text NOT NULL,
+	"run_id" uuid NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "idempotency_keys_scope_key_pk" PRIMARY KEY("scope","key")
+);
+--> statement-breakpoint
+CREATE TABLE "leases" (
+	"name" text PRIMARY KEY NOT NULL,
+	"holder" text NOT NULL,
+	"expires_at" timestamp with time zone NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "lineage_edges" (
 	"id" uuid PRIMARY KEY NOT NULL,
 	"run_id" uuid NOT NULL,
@@ -86,6 +101,19 @@ CREATE TABLE "runs" (
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "stage_logs" (
+	"id" bigserial PRIMARY KEY NOT NULL,
+	"run_id" uuid NOT NULL,
+	"stage_run_id" uuid NOT NULL,
+	"attempt_id" uuid NOT NULL,
+	"seq" integer NOT NULL,
+	"idx" integer NOT NULL,
+	"level" text NOT NULL,
+	"message" text NOT NULL,
+	"fields" jsonb,
+	"at" timestamp with time zone NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "stage_runs" (
 	"id" uuid PRIMARY KEY NOT NULL,
 	"run_id" uuid NOT NULL,
@@ -107,8 +135,11 @@ CREATE TABLE "stage_runs" (
 	"attempt_count" integer DEFAULT 0 NOT NULL,
 	"metrics" jsonb,
 	"error" jsonb,
+	"output_artifact_ids" jsonb,
 	"cache_key" text,
+	"cache_components" jsonb,
 	"cache_explanation" jsonb,
+	"cancel_requested_at" timestamp with time zone,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"queued_at" timestamp with time zone,
 	"started_at" timestamp with time zone,
@@ -128,6 +159,9 @@ ALTER TABLE "metrics" ADD CONSTRAINT "metrics_run_id_runs_id_fk" FOREIGN KEY ("r
 ALTER TABLE "metrics" ADD CONSTRAINT "metrics_stage_run_id_stage_runs_id_fk" FOREIGN KEY ("stage_run_id") REFERENCES "public"."stage_runs"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "metrics" ADD CONSTRAINT "metrics_attempt_id_attempts_id_fk" FOREIGN KEY ("attempt_id") REFERENCES "public"."attempts"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "runs" ADD CONSTRAINT "runs_pipeline_id_pipelines_id_fk" FOREIGN KEY ("pipeline_id") REFERENCES "public"."pipelines"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "stage_logs" ADD CONSTRAINT "stage_logs_run_id_runs_id_fk" FOREIGN KEY ("run_id") REFERENCES "public"."runs"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "stage_logs" ADD CONSTRAINT "stage_logs_stage_run_id_stage_runs_id_fk" FOREIGN KEY ("stage_run_id") REFERENCES "public"."stage_runs"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "stage_logs" ADD CONSTRAINT "stage_logs_attempt_id_attempts_id_fk" FOREIGN KEY ("attempt_id") REFERENCES "public"."attempts"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "stage_runs" ADD CONSTRAINT "stage_runs_run_id_runs_id_fk" FOREIGN KEY ("run_id") REFERENCES "public"."runs"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE UNIQUE INDEX "artifacts_attempt_output_uq" ON "artifacts" USING btree ("produced_by_attempt_id","output_name");--> statement-breakpoint
 CREATE INDEX "artifacts_run_idx" ON "artifacts" USING btree ("run_id");--> statement-breakpoint
@@ -148,5 +182,9 @@ CREATE INDEX "runs_created_idx" ON "runs" USING btree ("created_at","id");--> st
 CREATE INDEX "runs_status_created_idx" ON "runs" USING btree ("status","created_at","id");--> statement-breakpoint
 CREATE INDEX "runs_pipeline_created_idx" ON "runs" USING btree ("pipeline_name","created_at","id");--> statement-breakpoint
 CREATE INDEX "runs_team_created_idx" ON "runs" USING btree ("team_id","created_at","id");--> statement-breakpoint
+CREATE UNIQUE INDEX "stage_logs_attempt_seq_idx_uq" ON "stage_logs" USING btree ("attempt_id","seq","idx");--> statement-breakpoint
+CREATE INDEX "stage_logs_stage_idx" ON "stage_logs" USING btree ("stage_run_id","id");--> statement-breakpoint
 CREATE UNIQUE INDEX "stage_runs_run_key_uq" ON "stage_runs" USING btree ("run_id","stage_key");--> statement-breakpoint
-CREATE INDEX "stage_runs_status_idx" ON "stage_runs" USING btree ("status");
+CREATE INDEX "stage_runs_status_idx" ON "stage_runs" USING btree ("status");--> statement-breakpoint
+CREATE INDEX "stage_runs_cache_key_idx" ON "stage_runs" USING btree ("cache_key") WHERE "stage_runs"."status" = 'SUCCEEDED';--> statement-breakpoint
+CREATE INDEX "stage_runs_uses_key_idx" ON "stage_runs" USING btree ("uses","stage_key","finished_at");

@@ -1,11 +1,18 @@
 import {
+  cacheKeyOf,
+  canonicalJson,
+  changedCacheComponents,
   evaluateCondition,
   isSatisfiedStageStatus,
   isTerminalStageStatus,
+  type CacheComponents,
+  type CacheExplanation,
   type StageStatus,
 } from '@pipewright/core';
-import { eq, runs, stageRuns, asc, type Database } from '@pipewright/db';
+import { and, asc, desc, eq, isNotNull, ne, runs, stageRuns, type Database } from '@pipewright/db';
 import { enqueueStage } from './enqueue-stage.ts';
+import { notifyRunChanged } from './notify-run-changed.ts';
+import { resolveStageInputs } from './resolve-stage-inputs.ts';
 
 type RunRow = typeof runs.$inferSelect;
 type StageRow = typeof stageRuns.$inferSelect;
@@ -18,47 +25,77 @@ export interface AdvanceResult {
 }
 
 /**
- * Moves a run forward after a change: stages whose needs all succeeded become QUEUED (or SKIPPED
- * when their `when` is false), stages downstream of a failure become SKIPPED, and a run with
- * nothing left to do ends SUCCEEDED or FAILED. The caller holds the run's row lock, so two
- * orchestrators applying the two last parents of a fan-in cannot both miss (or both enqueue)
- * the join.
+ * Moves a run forward after a change: stages whose needs all succeeded are served from the cache
+ * or QUEUED (or SKIPPED when their `when` is false), stages downstream of a failure are SKIPPED,
+ * and a run with nothing left to do ends. The caller holds the run's row lock, so two
+ * orchestrators applying the two last parents of a fan-in cannot both miss (or both enqueue) the
+ * join. Every call announces the change (NOTIFY at commit).
  */
 export async function advanceRun(tx: Database, run: RunRow, now: Date): Promise<AdvanceResult> {
-  if (run.status !== 'QUEUED' && run.status !== 'RUNNING') return { enqueued: 0, runStatus: run.status };
+  await notifyRunChanged(tx, run.id, 'state');
+  if (run.status !== 'QUEUED' && run.status !== 'RUNNING' && run.status !== 'CANCELING') return { enqueued: 0, runStatus: run.status };
   const stages = await tx.select().from(stageRuns).where(eq(stageRuns.runId, run.id)).orderBy(asc(stageRuns.position));
   const byKey = new Map(stages.map((s) => [s.stageKey, s]));
   let enqueued = 0;
 
-  // Stages are in topological order, so one pass sees every need's final state for this step.
-  for (const stage of stages) {
-    if (stage.status !== 'PENDING') continue;
-    const needs = stage.needs.map((k) => byKey.get(k)).filter((s): s is StageRow => s !== undefined);
-    if (needs.some((n) => BLOCKING_NEED.has(n.status))) {
-      await setStage(tx, stage, { status: 'SKIPPED', finishedAt: now, error: { reason: 'upstream-not-succeeded' } });
-      continue;
-    }
-    if (!needs.every((n) => isSatisfiedStageStatus(n.status))) continue;
-    if (stage.whenExpr) {
-      const verdict = evaluateWhen(stage.whenExpr, run, byKey);
-      if (verdict instanceof Error) {
-        const error = { kind: 'application', code: 'PW_ERR_WHEN_FAILED', message: verdict.message, retryable: false };
-        await setStage(tx, stage, { status: 'FAILED', finishedAt: now, error });
+  // Stages are in topological order, so one pass sees the final state of every need, including
+  // needs that this same pass served from the cache.
+  if (run.status !== 'CANCELING') {
+    for (const stage of stages) {
+      if (stage.status !== 'PENDING') continue;
+      const needs = stage.needs.map((k) => byKey.get(k)).filter((s): s is StageRow => s !== undefined);
+      if (needs.some((n) => BLOCKING_NEED.has(n.status))) {
+        await setStage(tx, stage, { status: 'SKIPPED', finishedAt: now, error: { reason: 'upstream-not-succeeded' } });
         continue;
       }
-      if (!verdict) {
-        await setStage(tx, stage, { status: 'SKIPPED', finishedAt: now, error: { reason: 'when-false', when: stage.whenExpr } });
+      if (!needs.every((n) => isSatisfiedStageStatus(n.status))) continue;
+      if (stage.whenExpr) {
+        const verdict = evaluateWhen(stage.whenExpr, run, byKey);
+        if (verdict instanceof Error) {
+          const error = { kind: 'application', code: 'PW_ERR_WHEN_FAILED', message: verdict.message, retryable: false };
+          await setStage(tx, stage, { status: 'FAILED', finishedAt: now, error });
+          continue;
+        }
+        if (!verdict) {
+          await setStage(tx, stage, { status: 'SKIPPED', finishedAt: now, error: { reason: 'when-false', when: stage.whenExpr } });
+          continue;
+        }
+      }
+      const inputs = await resolveStageInputs(tx, stage, byKey);
+      const components: CacheComponents = {
+        type: stage.uses,
+        params: JSON.parse(canonicalJson(stage.params)) as Record<string, unknown>,
+        inputs: Object.fromEntries(Object.entries(inputs).map(([name, r]) => [name, r.ref.digest])),
+      };
+      const key = cacheKeyOf(components);
+      const { explanation, hit } = await explainCache(tx, run, stage, key, components);
+      if (hit) {
+        await setStage(tx, stage, {
+          status: 'CACHED',
+          cacheKey: key,
+          cacheComponents: components,
+          cacheExplanation: explanation,
+          outputArtifactIds: hit.outputs,
+          metrics: hit.metrics,
+          finishedAt: now,
+        });
         continue;
       }
+      await setStage(tx, stage, { cacheKey: key, cacheComponents: components, cacheExplanation: explanation });
+      await enqueueStage(tx, { runId: run.id, teamId: run.teamId, stage, inputs, attemptNumber: stage.attemptCount + 1, delayMs: 0, now });
+      enqueued += 1;
     }
-    await enqueueStage(tx, { runId: run.id, teamId: run.teamId, stage, stagesByKey: byKey, attemptNumber: stage.attemptCount + 1, delayMs: 0, now });
-    enqueued += 1;
   }
 
   if (stages.every((s) => isTerminalStageStatus(s.status))) {
-    const failed = stages.some((s) => s.status === 'FAILED');
-    const canceled = stages.some((s) => s.status === 'CANCELED');
-    const status = failed ? 'FAILED' : canceled ? 'CANCELED' : 'SUCCEEDED';
+    const status =
+      run.status === 'CANCELING'
+        ? 'CANCELED'
+        : stages.some((s) => s.status === 'FAILED')
+          ? 'FAILED'
+          : stages.some((s) => s.status === 'CANCELED')
+            ? 'CANCELED'
+            : 'SUCCEEDED';
     await tx.update(runs).set({ status, finishedAt: now, updatedAt: now }).where(eq(runs.id, run.id));
     run.status = status;
   }
@@ -70,10 +107,62 @@ async function setStage(tx: Database, stage: StageRow, patch: Partial<StageRow>)
   Object.assign(stage, patch);
 }
 
-/** The `when` verdict, or the Error that evaluating it raised (a missing metric, say). */
+/**
+ * A hit is the newest successful execution with the same key. A miss is explained against the
+ * previous successful execution of the same stage of the same pipeline: which component of the
+ * key changed.
+ */
+async function explainCache(
+  tx: Database,
+  run: RunRow,
+  stage: StageRow,
+  key: string,
+  components: CacheComponents,
+): Promise<{ explanation: CacheExplanation; hit?: { outputs: Record<string, string> | null; metrics: Record<string, number> | null } }> {
+  if (!stage.cacheEnabled) return { explanation: { hit: false, key, reason: 'disabled' } };
+  const [hit] = await tx
+    .select({ id: stageRuns.id, runId: stageRuns.runId, stage: stageRuns.stageKey, outputs: stageRuns.outputArtifactIds, metrics: stageRuns.metrics })
+    .from(stageRuns)
+    .where(and(eq(stageRuns.cacheKey, key), eq(stageRuns.status, 'SUCCEEDED'), ne(stageRuns.id, stage.id)))
+    .orderBy(desc(stageRuns.finishedAt))
+    .limit(1);
+  if (hit) {
+    return {
+      explanation: { hit: true, key, source: { runId: hit.runId, stage: hit.stage, stageRunId: hit.id } },
+      hit: { outputs: hit.outputs, metrics: hit.metrics },
+    };
+  }
+  const [previous] = await tx
+    .select({ id: stageRuns.id, runId: stageRuns.runId, stage: stageRuns.stageKey, components: stageRuns.cacheComponents })
+    .from(stageRuns)
+    .innerJoin(runs, eq(runs.id, stageRuns.runId))
+    .where(
+      and(
+        eq(stageRuns.stageKey, stage.stageKey),
+        eq(runs.pipelineName, run.pipelineName),
+        eq(stageRuns.status, 'SUCCEEDED'),
+        isNotNull(stageRuns.cacheComponents),
+        ne(stageRuns.id, stage.id),
+      ),
+    )
+    .orderBy(desc(stageRuns.finishedAt))
+    .limit(1);
+  if (!previous?.components) return { explanation: { hit: false, key, reason: 'never-run' } };
+  return {
+    explanation: {
+      hit: false,
+      key,
+      reason: 'changed',
+      changed: changedCacheComponents(components, previous.components),
+      comparedWith: { runId: previous.runId, stage: previous.stage, stageRunId: previous.id },
+    },
+  };
+}
+
+/** The `when` verdict, or the Error that evaluating it raised (a type error, say). */
 function evaluateWhen(expr: string, run: RunRow, byKey: Map<string, StageRow>): boolean | Error {
   const stagesScope: Record<string, unknown> = {};
-  for (const [key, s] of byKey) stagesScope[key] = { status: s.status, metrics: s.metrics ?? {} };
+  for (const [key, s] of byKey) stagesScope[key] = { status: s.status, metrics: s.metrics ?? {}, outputs: s.outputArtifactIds ?? {} };
   try {
     return evaluateCondition(expr, { params: run.params, stages: stagesScope });
   } catch (error) {

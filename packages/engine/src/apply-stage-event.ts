@@ -1,11 +1,10 @@
-import { isTerminalAttemptStatus, isTerminalStageStatus } from '@pipewright/core';
-import { and, artifacts, attempts, eq, metrics, runs, stageRuns, type Database } from '@pipewright/db';
+import { isTerminalAttemptStatus, isTerminalStageStatus, type StageFailure } from '@pipewright/core';
+import { artifacts, attempts, eq, metrics, runs, stageLogs, stageRuns, type Database } from '@pipewright/db';
 import type { StageEvent } from '@pipewright/queue';
 import { randomUUID } from 'node:crypto';
 import { advanceRun } from './advance-run.ts';
-import { enqueueStage } from './enqueue-stage.ts';
 import { notifyRunChanged } from './notify-run-changed.ts';
-import { retryDelayMs } from './retry-delay.ts';
+import { settleFailedAttempt } from './settle-failed-attempt.ts';
 
 export type ApplyOutcome =
   | 'applied'
@@ -15,37 +14,17 @@ export type ApplyOutcome =
 
 export interface ApplyResult {
   outcome: ApplyOutcome;
-  /** Whether the transaction wrote outbox rows (the relay should run now). */
+  /** Outbox rows the transaction wrote (the relay should run now when > 0). */
   enqueued: number;
 }
 
 /**
  * Applies one worker event in one transaction, idempotently: the same event applied twice, an
  * event for an old attempt, or an event for an already-final stage changes nothing. Progress
- * events only add metric points (their unique key absorbs re-deliveries).
+ * events only add metric points and log lines (their unique keys absorb re-deliveries).
  */
 export async function applyStageEvent(db: Database, event: StageEvent, now: () => Date = () => new Date()): Promise<ApplyResult> {
-  if (event.type === 'stage.progress') {
-    if (event.metrics.length === 0) return { outcome: 'applied', enqueued: 0 };
-    const rows = event.metrics.map((m) => ({
-      runId: event.runId,
-      stageRunId: event.stageRunId,
-      attemptId: event.attemptId,
-      kind: 'series' as const,
-      name: m.name,
-      step: m.step,
-      value: m.value,
-    }));
-    try {
-      await db.insert(metrics).values(rows).onConflictDoNothing();
-    } catch (error) {
-      // A foreign-key miss means the attempt does not exist (a stale job from a dropped run).
-      if (isForeignKeyViolation(error)) return { outcome: 'unknown-attempt', enqueued: 0 };
-      throw error;
-    }
-    await notifyRunChanged(db, event.runId, 'metrics');
-    return { outcome: 'applied', enqueued: 0 };
-  }
+  if (event.type === 'stage.progress') return applyProgress(db, event);
 
   return db.transaction(async (tx) => {
     // Lock order: run, then its rows. Every state change of a run takes this lock first.
@@ -69,11 +48,24 @@ export async function applyStageEvent(db: Database, event: StageEvent, now: () =
         if (run.status === 'QUEUED') {
           await tx.update(runs).set({ status: 'RUNNING', startedAt: at, updatedAt: at }).where(eq(runs.id, run.id));
         }
+        await notifyRunChanged(tx, run.id, 'state');
         return { outcome: 'applied' as const, enqueued: 0 };
       }
 
       case 'stage.succeeded': {
         if (isTerminalAttemptStatus(attempt.status)) return { outcome: 'stale' as const, enqueued: 0 };
+        const missing = Object.keys(stage.outputs).filter((name) => !event.outputs[name]);
+        if (missing.length) {
+          // Consumers bind to declared outputs; a success without one would strand them.
+          const failure: StageFailure = {
+            kind: 'application',
+            code: 'PW_ERR_OUTPUT_MISSING',
+            message: `the stage reported success without its declared outputs: ${missing.join(', ')}`,
+            retryable: false,
+          };
+          const settled = await settleFailedAttempt(tx, { run, stage, attempt, failure, attemptStatus: 'FAILED', resourceUse: event.resourceUse, at });
+          return { outcome: current ? ('applied' as const) : ('stale' as const), enqueued: settled.enqueued };
+        }
         await tx
           .update(attempts)
           .set({
@@ -113,7 +105,13 @@ export async function applyStageEvent(db: Database, event: StageEvent, now: () =
         if (finalMetrics.length) await tx.insert(metrics).values(finalMetrics).onConflictDoNothing();
         await tx
           .update(stageRuns)
-          .set({ status: 'SUCCEEDED', metrics: event.metrics, finishedAt: new Date(event.at), startedAt: stage.startedAt ?? attempt.startedAt ?? new Date(event.at) })
+          .set({
+            status: 'SUCCEEDED',
+            metrics: event.metrics,
+            outputArtifactIds: Object.fromEntries(outputRows.map((r) => [r.outputName, r.id])),
+            finishedAt: new Date(event.at),
+            startedAt: stage.startedAt ?? attempt.startedAt ?? new Date(event.at),
+          })
           .where(eq(stageRuns.id, stage.id));
         const advanced = await advanceRun(tx, run, at);
         return { outcome: 'applied' as const, enqueued: advanced.enqueued };
@@ -121,46 +119,49 @@ export async function applyStageEvent(db: Database, event: StageEvent, now: () =
 
       case 'stage.failed': {
         if (isTerminalAttemptStatus(attempt.status)) return { outcome: 'stale' as const, enqueued: 0 };
-        await tx
-          .update(attempts)
-          .set({
-            status: 'FAILED',
-            error: event.error as never,
-            backend: event.backend ?? attempt.backend,
-            resourceUse: event.resourceUse,
-            finishedAt: new Date(event.at),
-          })
-          .where(eq(attempts.id, attempt.id));
+        const failure = event.error as StageFailure;
+        const settled = await settleFailedAttempt(tx, {
+          run,
+          stage,
+          attempt,
+          failure,
+          attemptStatus: failure.kind === 'canceled' ? 'CANCELED' : 'FAILED',
+          resourceUse: event.resourceUse,
+          backend: event.backend ?? null,
+          at,
+        });
         if (!current) return { outcome: 'stale' as const, enqueued: 0 };
-
-        if (event.error.retryable && attempt.number < stage.retry.attempts) {
-          const next = attempt.number + 1;
-          const stagesByKey = new Map([[stage.stageKey, stage]]);
-          // Inputs of a retry are those of the first attempt; load the producers to rebind.
-          for (const s of await tx.select().from(stageRuns).where(eq(stageRuns.runId, run.id))) stagesByKey.set(s.stageKey, s);
-          await enqueueStage(tx, {
-            runId: run.id,
-            teamId: run.teamId,
-            stage,
-            stagesByKey,
-            attemptNumber: next,
-            delayMs: retryDelayMs(stage.retry, next),
-            now: at,
-          });
-          return { outcome: 'applied' as const, enqueued: 1 };
-        }
-        await tx
-          .update(stageRuns)
-          .set({ status: 'FAILED', error: event.error, finishedAt: new Date(event.at) })
-          .where(and(eq(stageRuns.id, stage.id)));
-        const advanced = await advanceRun(tx, run, at);
-        return { outcome: 'applied' as const, enqueued: advanced.enqueued };
+        return { outcome: 'applied' as const, enqueued: settled.enqueued };
       }
     }
   });
 }
 
+async function applyProgress(db: Database, event: Extract<StageEvent, { type: 'stage.progress' }>): Promise<ApplyResult> {
+  const base = { runId: event.runId, stageRunId: event.stageRunId, attemptId: event.attemptId };
+  try {
+    if (event.metrics.length) {
+      await db
+        .insert(metrics)
+        .values(event.metrics.map((m) => ({ ...base, kind: 'series' as const, name: m.name, step: m.step, value: m.value })))
+        .onConflictDoNothing();
+    }
+    if (event.logs?.length) {
+      await db
+        .insert(stageLogs)
+        .values(event.logs.map((l, idx) => ({ ...base, seq: event.seq, idx, level: l.level, message: l.message, fields: l.fields ?? null, at: new Date(l.at) })))
+        .onConflictDoNothing();
+    }
+  } catch (error) {
+    // A foreign-key miss means the attempt does not exist (a stale job from a dropped run).
+    if (isForeignKeyViolation(error)) return { outcome: 'unknown-attempt', enqueued: 0 };
+    throw error;
+  }
+  await notifyRunChanged(db, event.runId, 'metrics');
+  return { outcome: 'applied', enqueued: 0 };
+}
+
 function isForeignKeyViolation(error: unknown): boolean {
-  const code = (error as { code?: string; cause?: { code?: string } } | null)?.code ?? (error as { cause?: { code?: string } } | null)?.cause?.code;
-  return code === '23503';
+  const e = error as { code?: string; cause?: { code?: string } } | null;
+  return (e?.code ?? e?.cause?.code) === '23503';
 }

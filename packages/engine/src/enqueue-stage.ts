@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { ArtifactRef } from '@pipewright/core';
-import { artifacts, attempts, inArray, lineageEdges, outbox, sql, stageRuns, eq, type Database } from '@pipewright/db';
+import { attempts, eq, lineageEdges, outbox, sql, stageRuns, type Database } from '@pipewright/db';
 import { stageJobId, stageQueueName, type StageJob } from '@pipewright/queue';
 import type { OutboxMessage } from './outbox-message.ts';
+import type { ResolvedInput } from './resolve-stage-inputs.ts';
 
 type StageRow = typeof stageRuns.$inferSelect;
 
@@ -10,8 +10,7 @@ export interface EnqueueStageInput {
   runId: string;
   teamId: string | null;
   stage: StageRow;
-  /** Every stage of the run, by key, to resolve input bindings. */
-  stagesByKey: Map<string, StageRow>;
+  inputs: Record<string, ResolvedInput>;
   attemptNumber: number;
   /** Delay before the job may start (retry backoff); 0 = now. */
   delayMs: number;
@@ -20,40 +19,11 @@ export interface EnqueueStageInput {
 
 /**
  * Creates attempt `attemptNumber` of a stage: the attempt row, its lineage edges (inputs are
- * fixed now) and the outbox row that will publish the job. Caller holds the run's row lock and
- * runs this inside the transaction that made the stage ready.
+ * fixed now) and the outbox row that will publish the job. The caller holds the run's row lock
+ * and runs this in the transaction that made the stage ready.
  */
 export async function enqueueStage(tx: Database, input: EnqueueStageInput): Promise<void> {
   const { stage, runId, attemptNumber } = input;
-  const producerIds = [...new Set(Object.values(stage.inputs).map((b) => input.stagesByKey.get(b.stage)?.id))].filter(
-    (id): id is string => id !== undefined,
-  );
-  const produced = producerIds.length
-    ? await tx.select().from(artifacts).where(inArray(artifacts.producedByStageRunId, producerIds))
-    : [];
-
-  const resolved: Record<string, { ref: ArtifactRef; artifactId: string }> = {};
-  for (const [inputName, binding] of Object.entries(stage.inputs)) {
-    const producer = input.stagesByKey.get(binding.stage);
-    const row = produced.find((a) => a.producedByStageRunId === producer?.id && a.outputName === binding.output);
-    if (!row) {
-      // Validation guarantees the binding; a missing row means the producer's success was not
-      // recorded, which is a bug, not bad input: fail loudly rather than run with a hole.
-      throw new Error(`stage ${stage.stageKey}: input ${inputName} has no artifact from ${binding.stage}.${binding.output}`);
-    }
-    resolved[inputName] = {
-      artifactId: row.id,
-      ref: {
-        digest: row.digest,
-        uri: row.uri,
-        type: row.type,
-        mediaType: row.mediaType,
-        sizeBytes: row.sizeBytes,
-        ...(row.metadata ? { metadata: row.metadata } : {}),
-      },
-    };
-  }
-
   const attemptId = randomUUID();
   const queue = stageQueueName(stage.family, stage.resourceClass);
   await tx.insert(attempts).values({
@@ -67,7 +37,7 @@ export async function enqueueStage(tx: Database, input: EnqueueStageInput): Prom
     queuedAt: input.now,
   });
 
-  const edges = Object.entries(resolved).map(([inputName, r]) => ({
+  const edges = Object.entries(input.inputs).map(([inputName, r]) => ({
     id: randomUUID(),
     runId,
     artifactId: r.artifactId,
@@ -77,18 +47,7 @@ export async function enqueueStage(tx: Database, input: EnqueueStageInput): Prom
   }));
   if (edges.length) await tx.insert(lineageEdges).values(edges);
 
-  const job: StageJob = {
-    runId,
-    stageRunId: stage.id,
-    attemptId,
-    attempt: attemptNumber,
-    stageKey: stage.stageKey,
-    uses: stage.uses,
-    params: stage.params,
-    inputs: Object.fromEntries(Object.entries(resolved).map(([k, r]) => [k, r.ref])),
-    timeoutMs: stage.timeoutMs,
-    teamId: input.teamId,
-  };
+  const job = buildStageJob({ runId, teamId: input.teamId, stage, attemptId, attemptNumber, inputs: input.inputs });
   const message: OutboxMessage = { kind: 'stage.run', payload: { queue, job } };
   await tx.insert(outbox).values({
     kind: message.kind,
@@ -98,10 +57,30 @@ export async function enqueueStage(tx: Database, input: EnqueueStageInput): Prom
   });
 
   const status = input.delayMs > 0 ? 'RETRY_WAIT' : 'QUEUED';
-  await tx
-    .update(stageRuns)
-    .set({ status, attemptCount: attemptNumber, queuedAt: input.now })
-    .where(eq(stageRuns.id, stage.id));
+  await tx.update(stageRuns).set({ status, attemptCount: attemptNumber, queuedAt: input.now }).where(eq(stageRuns.id, stage.id));
   stage.status = status;
   stage.attemptCount = attemptNumber;
+}
+
+/** The job payload of one attempt: everything the worker needs, so it never reads Postgres. */
+export function buildStageJob(input: {
+  runId: string;
+  teamId: string | null;
+  stage: StageRow;
+  attemptId: string;
+  attemptNumber: number;
+  inputs: Record<string, ResolvedInput>;
+}): StageJob {
+  return {
+    runId: input.runId,
+    stageRunId: input.stage.id,
+    attemptId: input.attemptId,
+    attempt: input.attemptNumber,
+    stageKey: input.stage.stageKey,
+    uses: input.stage.uses,
+    params: input.stage.params,
+    inputs: Object.fromEntries(Object.entries(input.inputs).map(([k, r]) => [k, r.ref])),
+    timeoutMs: input.stage.timeoutMs,
+    teamId: input.teamId,
+  };
 }

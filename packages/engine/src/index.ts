@@ -1,9 +1,14 @@
 export { submitRun, type SubmitRunInput, type SubmittedRun } from './submit-run.ts';
+export { retryRun, type RetryRunInput, type RetriedRun } from './retry-run.ts';
+export { cancelRun, type CancelResult } from './cancel-run.ts';
 export { advanceRun, type AdvanceResult } from './advance-run.ts';
-export { enqueueStage, type EnqueueStageInput } from './enqueue-stage.ts';
+export { enqueueStage, buildStageJob, type EnqueueStageInput } from './enqueue-stage.ts';
 export { applyStageEvent, type ApplyOutcome, type ApplyResult } from './apply-stage-event.ts';
 export { relayOutbox, drainOutbox, type RelayOptions } from './relay-outbox.ts';
 export { OutboxRelayLoop, type OutboxRelayLoopOptions } from './outbox-relay-loop.ts';
+export { reconcileOnce, type JobProbe, type JobState, type ReconcileOptions, type ReconcileReport } from './reconcile.ts';
+export { acquireLease, releaseLease } from './acquire-lease.ts';
 export { retryDelayMs } from './retry-delay.ts';
-export { canonicalJson, sha256Hex } from './canonical-json.ts';
+export { notifyRunChanged, RUN_CHANGED_CHANNEL, type RunChange } from './notify-run-changed.ts';
+export type { IdempotencyKey } from './claim-idempotency-key.ts';
 export type { OutboxMessage } from './outbox-message.ts';

@@ -27,17 +27,22 @@ export async function relayOutbox(db: Database, producer: QueueProducer, options
       .for('update', { skipLocked: true });
     if (rows.length === 0) return 0;
     const jobs = [];
+    const cancels = [];
     for (const row of rows) {
       const message = { kind: row.kind, payload: row.payload } as OutboxMessage;
       switch (message.kind) {
         case 'stage.run':
           jobs.push({ queue: message.payload.queue, job: message.payload.job });
           break;
+        case 'stage.cancel':
+          cancels.push(message.payload);
+          break;
         default:
           throw new Error(`unknown outbox kind ${String((message as { kind: unknown }).kind)}`);
       }
     }
     await producer.publishStageJobs(jobs);
+    await Promise.all(cancels.map((c) => producer.cancelStageJob(c.queue, c.jobId, c.attemptId)));
     await tx.delete(outbox).where(inArray(outbox.id, rows.map((r) => r.id)));
     return rows.length;
   });

@@ -27,6 +27,8 @@ const catalog: StageCatalog = { get: (t) => types.find((d) => d.type === t), lis
 const diamond = {
   apiVersion: 'pipewright/v1',
   name: 'diamond',
+  // These tests drive stages by hand; the cache (tested in run-lifecycle.test.ts) would serve them.
+  cache: false,
   stages: [
     { id: 'source', uses: 'source.make@1' },
     { id: 'a', uses: 'step.map@1', needs: ['source'] },

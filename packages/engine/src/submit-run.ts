@@ -1,14 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import type { PipelinePlan } from '@pipewright/core';
+import { canonicalJson, type PipelinePlan } from '@pipewright/core';
 import { and, eq, pipelines, runs, sql, stageRuns, desc, type Database } from '@pipewright/db';
 import { advanceRun } from './advance-run.ts';
-import { canonicalJson, sha256Hex } from './canonical-json.ts';
+import { findIdempotentRun, recordIdempotencyKey, type IdempotencyKey } from './claim-idempotency-key.ts';
+import { createHash } from 'node:crypto';
 
 export interface SubmitRunInput {
   plan: PipelinePlan;
   /** The spec as submitted (after parsing), stored with the pipeline version. */
   spec: unknown;
   teamId?: string | null;
+  /** When given, a repeat of the same request returns the first run instead of a new one. */
+  idempotency?: Omit<IdempotencyKey, 'scope'>;
   now?: Date;
 }
 
@@ -17,6 +20,8 @@ export interface SubmittedRun {
   pipelineId: string;
   pipelineVersion: number;
   enqueued: number;
+  /** True when an Idempotency-Key matched an earlier, identical request: nothing was created. */
+  replayed: boolean;
 }
 
 /** Rows per INSERT: stays under Postgres' 65,535 bind parameters with ~20 columns a row. */
@@ -31,8 +36,20 @@ const STAGE_INSERT_CHUNK = 1000;
 export async function submitRun(db: Database, input: SubmitRunInput): Promise<SubmittedRun> {
   const now = input.now ?? new Date();
   const teamId = input.teamId ?? null;
-  const digest = `sha256:${sha256Hex(canonicalJson(input.spec))}`;
+  const digest = `sha256:${createHash('sha256').update(canonicalJson(input.spec)).digest('hex')}`;
   return db.transaction(async (tx) => {
+    const idem = input.idempotency ? { ...input.idempotency, scope: 'submit' } : undefined;
+    if (idem) {
+      const earlier = await findIdempotentRun(tx, idem);
+      if (earlier) {
+        const [row] = await tx
+          .select({ pipelineId: runs.pipelineId, version: pipelines.version })
+          .from(runs)
+          .innerJoin(pipelines, eq(pipelines.id, runs.pipelineId))
+          .where(eq(runs.id, earlier));
+        return { runId: earlier, pipelineId: row?.pipelineId ?? '', pipelineVersion: row?.version ?? 0, enqueued: 0, replayed: true };
+      }
+    }
     // Serialises version numbering per pipeline name; released at commit.
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${'pipeline:' + input.plan.name}))`);
     let [pipeline] = await tx
@@ -83,7 +100,8 @@ export async function submitRun(db: Database, input: SubmitRunInput): Promise<Su
     for (let i = 0; i < rows.length; i += STAGE_INSERT_CHUNK) {
       await tx.insert(stageRuns).values(rows.slice(i, i + STAGE_INSERT_CHUNK));
     }
+    if (idem) await recordIdempotencyKey(tx, idem, runId);
     const advanced = await advanceRun(tx, run, now);
-    return { runId, pipelineId: pipeline.id, pipelineVersion: pipeline.version, enqueued: advanced.enqueued };
+    return { runId, pipelineId: pipeline.id, pipelineVersion: pipeline.version, enqueued: advanced.enqueued, replayed: false };
   });
 }

@@ -62,6 +62,16 @@ export const stageEventSchema = z.discriminatedUnion('type', [
     ...eventBase,
     seq: z.number().int().nonnegative(),
     metrics: z.array(metricPointSchema),
+    logs: z
+      .array(
+        z.object({
+          level: z.enum(['info', 'warn', 'error']),
+          message: z.string().max(10_000),
+          at: z.string(),
+          fields: z.record(z.string(), z.unknown()).optional(),
+        }),
+      )
+      .optional(),
   }),
   z.object({
     type: z.literal('stage.succeeded'),
@@ -87,8 +97,8 @@ export type StageEventType = StageEvent['type'];
  * types derive from it, and consumers parse payloads with it.
  */
 export const jobCatalog = {
-  'stage.run': { schema: stageJobSchema, removeOnCompleteAgeSec: 24 * 3600, removeOnFailAgeSec: 7 * 24 * 3600 },
-  'stage.event': { schema: stageEventSchema, removeOnCompleteAgeSec: 3600, removeOnFailAgeSec: 7 * 24 * 3600 },
+  'stage.run': { schema: stageJobSchema },
+  'stage.event': { schema: stageEventSchema, removeOnFailAgeSec: 7 * 24 * 3600 },
 } as const;
 export type JobName = keyof typeof jobCatalog;
 export type JobPayload<N extends JobName> = z.infer<(typeof jobCatalog)[N]['schema']>;

@@ -44,3 +44,16 @@ export function workerKey(prefix: string, workerId: string): string {
 export function workerKeyPattern(prefix: string): string {
   return `${prefix.replace(/[[\]*?]/g, (c) => `\\${c}`)}:workers:*`;
 }
+
+/** Pub/sub channel on which cancels are announced (payload: the attempt id). */
+export function cancelChannel(prefix: string): string {
+  return `${prefix}:cancel`;
+}
+
+/**
+ * Flag key of a canceled attempt. Pub/sub is fire-and-forget, so a worker also checks this key
+ * when a job starts and while it runs: a cancel sent while it was disconnected still lands.
+ */
+export function canceledAttemptKey(prefix: string, attemptId: string): string {
+  return `${prefix}:canceled:${attemptId}`;
+}

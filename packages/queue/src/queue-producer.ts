@@ -2,7 +2,10 @@ import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { jobCatalog, type StageEvent, type StageJob } from './job-catalog.ts';
 import { eventJobId, stageJobId } from './job-ids.ts';
-import { EVENTS_QUEUE } from './queue-names.ts';
+import { cancelChannel, canceledAttemptKey, EVENTS_QUEUE } from './queue-names.ts';
+
+/** How long a cancel flag outlives the cancel: longer than any job waits in a queue. */
+const CANCEL_FLAG_TTL_SEC = 7 * 24 * 3600;
 
 export interface QueueProducerOptions {
   connection: Redis;
@@ -40,7 +43,6 @@ export class QueueProducer {
       list.push(item);
       byQueue.set(item.queue, list);
     }
-    const spec = jobCatalog['stage.run'];
     await Promise.all(
       [...byQueue].map(([name, list]) =>
         this.queue(name).addBulk(
@@ -52,13 +54,27 @@ export class QueueProducer {
               // Retries are the orchestrator's (a new attempt row each); BullMQ runs a job once.
               attempts: 1,
               delay: item.delayMs && item.delayMs > 0 ? item.delayMs : undefined,
-              removeOnComplete: { age: spec.removeOnCompleteAgeSec },
-              removeOnFail: { age: spec.removeOnFailAgeSec },
+              // Postgres keeps every attempt's history; a finished job has nothing left to say,
+              // and the reconciler reads a vanished job of a live attempt as lost.
+              removeOnComplete: true,
+              removeOnFail: true,
             } satisfies JobsOptions,
           })),
         ),
       ),
     );
+  }
+
+  /**
+   * Cancels a stage job: removes it if no worker holds it, and flags and announces the attempt
+   * as canceled so the worker running it aborts.
+   */
+  async cancelStageJob(queue: string, jobId: string, attemptId: string): Promise<void> {
+    const connection = this.options.connection;
+    await connection.set(canceledAttemptKey(this.options.prefix, attemptId), '1', 'EX', CANCEL_FLAG_TTL_SEC);
+    await connection.publish(cancelChannel(this.options.prefix), attemptId);
+    // remove() refuses a job a worker holds (it returns 0): that one aborts through the flag.
+    await this.queue(queue).remove(jobId).catch(() => 0);
   }
 
   /** Reports a stage event. The id makes a repeated report a no-op. */
@@ -69,7 +85,7 @@ export class QueueProducer {
       jobId: eventJobId(event.attemptId, kind),
       attempts: 5,
       backoff: { type: 'exponential', delay: 200 },
-      removeOnComplete: { age: spec.removeOnCompleteAgeSec },
+      removeOnComplete: true,
       removeOnFail: { age: spec.removeOnFailAgeSec },
     });
   }

@@ -54,6 +54,8 @@ export function defineStage<S extends z.ZodType>(definition: {
   outputs: Record<string, ArtifactType>;
   params: S;
   defaultTimeoutMs?: number;
+  /** Reads the outside world (files, databases, URLs): never served from the cache. */
+  volatile?: boolean;
   run(ctx: StageContext<z.output<S>>): Promise<StageResult>;
 }): StageDefinition<S> {
   const family = definition.type.split('.')[0];

@@ -102,6 +102,9 @@ export const runListSchema = z
 export const runListQuerySchema = z.object({
   status: z.enum(RUN_STATUSES).optional(),
   pipeline: z.string().min(1).max(200).optional(),
+  team: z.string().min(1).max(200).optional(),
+  createdAfter: z.coerce.date({ message: 'must be an ISO 8601 date-time' }).optional().describe('Runs created at or after this time (ISO 8601)'),
+  createdBefore: z.coerce.date({ message: 'must be an ISO 8601 date-time' }).optional().describe('Runs created before this time (ISO 8601)'),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(200).optional(),
 });

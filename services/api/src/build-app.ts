@@ -8,7 +8,13 @@ import type { Database } from '@pipewright/db';
 import type { Redis } from 'ioredis';
 import { registerErrorHandling } from './error-handler.ts';
 import { registerArtifactRoutes } from './routes/artifacts.ts';
+import { registerArtifactLineageRoutes } from './routes/artifact-lineage.ts';
+import { registerDashboardRoutes } from './routes/dashboard-ui.ts';
+import { registerEventRoutes } from './routes/events.ts';
 import { registerHealthRoutes } from './routes/health.ts';
+import { registerPipelineRoutes } from './routes/pipelines.ts';
+import { registerQueueRoutes } from './routes/queues.ts';
+import { registerStatsRoutes } from './routes/stats.ts';
 import { registerRunRoutes } from './routes/runs.ts';
 import { registerSystemRoutes } from './routes/system.ts';
 
@@ -25,6 +31,8 @@ export interface ApiDeps {
   logger?: FastifyBaseLogger;
   /** @defaultValue 5 MiB */
   bodyLimitBytes?: number;
+  /** The dashboard build served at /ui. @defaultValue services/dashboard/dist */
+  dashboardDir?: string;
 }
 
 export type App = FastifyInstance;
@@ -50,7 +58,8 @@ export async function buildApp(deps: ApiDeps): Promise<App> {
       tags: [
         { name: 'runs', description: 'Pipeline runs' },
         { name: 'artifacts', description: 'Content-addressed artifacts' },
-        { name: 'system', description: 'Health, workers, stage types' },
+        { name: 'pipelines', description: 'Submitted pipelines, their versions, and spec validation' },
+        { name: 'system', description: 'Health, workers, stage types, queues, statistics' },
       ],
     },
     transform: jsonSchemaTransform,
@@ -64,6 +73,12 @@ export async function buildApp(deps: ApiDeps): Promise<App> {
   registerRunRoutes(app, deps);
   registerArtifactRoutes(app, deps);
   registerSystemRoutes(app, deps);
+  registerEventRoutes(app, deps);
+  registerQueueRoutes(app, deps);
+  registerStatsRoutes(app, deps);
+  registerPipelineRoutes(app, deps);
+  registerArtifactLineageRoutes(app, deps);
+  await registerDashboardRoutes(app, deps.dashboardDir ? { dir: deps.dashboardDir } : {});
   await app.ready();
   return app;
 }

@@ -9,6 +9,9 @@ export const orchestratorEnvSchema = z.object({
   /** Events applied at once; each is one short transaction. */
   EVENT_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   RELAY_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
+  RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(2000),
+  /** How long an anomaly (a vanished job, a silent worker) must last before it is repaired. */
+  RECONCILE_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(5000),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

@@ -17,6 +17,8 @@ async function main(): Promise<void> {
     logger,
     eventConcurrency: env.EVENT_CONCURRENCY,
     relayIntervalMs: env.RELAY_INTERVAL_MS,
+    reconcileIntervalMs: env.RECONCILE_INTERVAL_MS,
+    reconcileGraceMs: env.RECONCILE_GRACE_MS,
   });
   const stop = async (signal: string) => {
     logger.info({ signal }, 'stopping');

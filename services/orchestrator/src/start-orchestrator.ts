@@ -1,8 +1,11 @@
 import { Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Database } from '@pipewright/db';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { applyStageEvent, OutboxRelayLoop } from '@pipewright/engine';
-import { EVENTS_QUEUE, openRedis, QueueProducer, stageEventSchema } from '@pipewright/queue';
+import { createRedisJobProbe, EVENTS_QUEUE, openRedis, QueueProducer, stageEventSchema } from '@pipewright/queue';
+import { startReconcilerLoop } from './reconciler-loop.ts';
 
 export interface StartOrchestratorOptions {
   db: Database;
@@ -14,6 +17,10 @@ export interface StartOrchestratorOptions {
   eventConcurrency?: number;
   /** @defaultValue 250 */
   relayIntervalMs?: number;
+  /** @defaultValue 2000 */
+  reconcileIntervalMs?: number;
+  /** How long an anomaly must last before the reconciler acts. @defaultValue 5000 */
+  reconcileGraceMs?: number;
 }
 
 export interface RunningOrchestrator {
@@ -49,15 +56,34 @@ export async function startOrchestrator(options: StartOrchestratorOptions): Prom
       }
       return result.outcome;
     },
-    { connection: openRedis(options.redisUrl), prefix: options.prefix, concurrency: options.eventConcurrency ?? 8 },
+    {
+      connection: openRedis(options.redisUrl),
+      prefix: options.prefix,
+      concurrency: options.eventConcurrency ?? 8,
+      // Applying an event is idempotent, so an event whose orchestrator died mid-apply is simply
+      // applied again by another one, however often that happens.
+      maxStalledCount: 1000,
+      stalledInterval: 5000,
+      lockDuration: 15_000,
+    },
   );
   events.on('error', (error) => logger.error({ err: error }, 'events worker error'));
+  const reconciler = startReconcilerLoop({
+    db: options.db,
+    probe: createRedisJobProbe(producer, connection, options.prefix),
+    holder: `orchestrator-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
+    logger,
+    intervalMs: options.reconcileIntervalMs ?? 2000,
+    graceMs: options.reconcileGraceMs ?? 5000,
+    onOutboxWritten: () => relay.kick(),
+  });
   events.on('failed', (job, error) => logger.error({ err: error, jobId: job?.id }, 'event could not be applied'));
   logger.info('orchestrator started');
 
   return {
     kickRelay: () => relay.kick(),
     async close() {
+      await reconciler.stop();
       await events.close();
       await relay.stop();
       await producer.close();

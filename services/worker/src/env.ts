@@ -13,6 +13,8 @@ export const workerEnvSchema = z.object({
   WORKER_QUEUES: z.string().min(1).default('cpu'),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   WORKER_ID: z.string().optional(),
+  /** Heartbeat period; a worker silent for three periods is considered gone. */
+  WORKER_HEARTBEAT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
   TF_BACKEND: z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

@@ -26,6 +26,7 @@ async function main(): Promise<void> {
     concurrency: values.concurrency ? Number(values.concurrency) : env.WORKER_CONCURRENCY,
     ...(env.WORKER_ID ? { workerId: env.WORKER_ID } : {}),
     backend,
+    heartbeatMs: env.WORKER_HEARTBEAT_MS,
     gpuCount: backend === 'tensorflow-gpu' ? 1 : 0,
   });
   const stop = async (signal: string) => {

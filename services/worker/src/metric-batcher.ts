@@ -5,31 +5,52 @@ export interface Point {
   value: number;
 }
 
+export interface LogLine {
+  level: 'info' | 'warn' | 'error';
+  message: string;
+  at: string;
+  fields?: Record<string, unknown>;
+}
+
+export interface Batch {
+  metrics: Point[];
+  logs: LogLine[];
+}
+
 /**
- * Collects metric points and sends them in batches: at most one send in flight, one every
- * `intervalMs` or as soon as `maxPoints` are waiting. Epochs can be much faster than a round
- * trip to Redis; batching keeps the events queue from becoming the training loop's bottleneck,
- * while the series still reaches Postgres while the stage runs.
+ * Collects metric points and log lines and sends them in batches: at most one send in flight,
+ * one every `intervalMs` or as soon as `maxItems` are waiting. Epochs can be much faster than a
+ * round trip to Redis; batching keeps the events queue from becoming the training loop's
+ * bottleneck, while the series still reaches Postgres while the stage runs.
  */
 export class MetricBatcher {
-  private buffer: Point[] = [];
+  private buffer: Batch = { metrics: [], logs: [] };
   private seq = 0;
   private timer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
   private failure: unknown;
 
   constructor(
-    private readonly send: (seq: number, points: Point[]) => Promise<void>,
+    private readonly send: (seq: number, batch: Batch) => Promise<void>,
     private readonly intervalMs = 250,
-    private readonly maxPoints = 200,
+    private readonly maxItems = 200,
   ) {}
 
   add(points: Point[]): void {
     for (const p of points) {
-      if (Number.isFinite(p.value)) this.buffer.push(p);
+      if (Number.isFinite(p.value)) this.buffer.metrics.push(p);
     }
-    if (this.buffer.length >= this.maxPoints) this.flushSoon(0);
-    else this.flushSoon(this.intervalMs);
+    this.schedule();
+  }
+
+  addLog(line: LogLine): void {
+    this.buffer.logs.push(line);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    const size = this.buffer.metrics.length + this.buffer.logs.length;
+    this.flushSoon(size >= this.maxItems ? 0 : this.intervalMs);
   }
 
   private flushSoon(delayMs: number): void {
@@ -42,11 +63,11 @@ export class MetricBatcher {
   }
 
   private enqueueFlush(): Promise<void> {
-    if (this.buffer.length === 0) return this.chain;
-    const points = this.buffer;
-    this.buffer = [];
+    if (this.buffer.metrics.length === 0 && this.buffer.logs.length === 0) return this.chain;
+    const batch = this.buffer;
+    this.buffer = { metrics: [], logs: [] };
     const seq = this.seq++;
-    this.chain = this.chain.then(() => this.send(seq, points)).catch((error: unknown) => {
+    this.chain = this.chain.then(() => this.send(seq, batch)).catch((error: unknown) => {
       this.failure = error;
     });
     return this.chain;

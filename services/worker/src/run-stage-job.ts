@@ -13,12 +13,23 @@ export interface StageJobDeps {
   store: ArtifactStore;
   findStage(type: string): StageDefinition | undefined;
   logger: Logger;
+  /** Resolves when the attempt is canceled (flag or announcement); checked while it runs. */
+  watchCancel(attemptId: string, onCancel: () => void): () => void;
+  /** How long an aborted handler may take to wind down before the worker gives up on it. @defaultValue 5000 */
+  abortGraceMs?: number;
 }
 
-/** Thrown as the abort reason when a stage exceeds its timeout. */
+/** The abort reason when a stage exceeds its timeout. */
 class StageTimeout extends Error {
   constructor(readonly timeoutMs: number) {
     super(`stage exceeded its timeout of ${timeoutMs} ms`);
+  }
+}
+
+/** The abort reason when the stage or its run was canceled. */
+class StageCanceled extends Error {
+  constructor() {
+    super('canceled on request');
   }
 }
 
@@ -39,7 +50,14 @@ export async function runStageJob(job: StageJob, deps: StageJobDeps): Promise<'s
   const meter = startResourceMeter();
   const controller = new AbortController();
   const timeout = setTimeout(() => controller.abort(new StageTimeout(job.timeoutMs)), job.timeoutMs);
-  const batcher = new MetricBatcher((seq, metrics) => deps.producer.publishEvent({ type: 'stage.progress', ...base, at: now(), seq, metrics }));
+  const unwatch = deps.watchCancel(job.attemptId, () => controller.abort(new StageCanceled()));
+  const batcher = new MetricBatcher((seq, batch) =>
+    deps.producer.publishEvent({ type: 'stage.progress', ...base, at: now(), seq, metrics: batch.metrics, ...(batch.logs.length ? { logs: batch.logs } : {}) }),
+  );
+  const shipLog = (level: 'info' | 'warn', message: string, fields?: Record<string, unknown>) => {
+    logger[level](fields ?? {}, message);
+    batcher.addLog({ level, message, at: now(), ...(fields ? { fields: jsonSafe(fields) } : {}) });
+  };
 
   let outcome: { ok: true; outputs: Record<string, ArtifactRef>; metrics: Record<string, number> } | { ok: false; failure: StageFailure };
   try {
@@ -58,8 +76,8 @@ export async function runStageJob(job: StageJob, deps: StageJobDeps): Promise<'s
           store: deps.store,
           signal: controller.signal,
           logger: {
-            info: (message, fields) => logger.info(fields ?? {}, message),
-            warn: (message, fields) => logger.warn(fields ?? {}, message),
+            info: (message, fields) => shipLog('info', message, fields),
+            warn: (message, fields) => shipLog('warn', message, fields),
           },
           reportMetrics: (points) => batcher.add(points),
           runId: job.runId,
@@ -70,6 +88,7 @@ export async function runStageJob(job: StageJob, deps: StageJobDeps): Promise<'s
           },
         }),
         controller.signal,
+        deps.abortGraceMs ?? 5000,
       );
       const missing = Object.keys(definition.outputs).filter((name) => !result.outputs[name]);
       if (missing.length) {
@@ -81,6 +100,7 @@ export async function runStageJob(job: StageJob, deps: StageJobDeps): Promise<'s
     outcome = { ok: false, failure: failureOf(thrown, controller.signal) };
   } finally {
     clearTimeout(timeout);
+    unwatch();
   }
   const resourceUse = meter.stop();
   try {
@@ -99,20 +119,31 @@ export async function runStageJob(job: StageJob, deps: StageJobDeps): Promise<'s
   return 'failed';
 }
 
-/** Ends when the handler ends or the signal aborts, whichever is first: a handler that ignores
- *  its signal cannot hold the worker past its timeout. */
-function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+/**
+ * Ends when the handler ends, or `graceMs` after the signal aborts, whichever is first: the
+ * handler gets the grace period to stop cleanly, and one that ignores its signal cannot hold
+ * the worker past it.
+ */
+function raceAbort<T>(work: Promise<T>, signal: AbortSignal, graceMs: number): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
+    let grace: NodeJS.Timeout | undefined;
+    const onAbort = () => {
+      grace = setTimeout(() => reject(signal.reason), graceMs);
+      work.catch(() => undefined).finally(() => clearTimeout(grace));
+    };
     signal.addEventListener('abort', onAbort, { once: true });
     work.then(
       (v) => {
         signal.removeEventListener('abort', onAbort);
-        resolve(v);
+        clearTimeout(grace);
+        // A handler that finished despite an abort still counts as aborted: the run moved on.
+        if (signal.aborted) reject(signal.reason);
+        else resolve(v);
       },
       (e: unknown) => {
         signal.removeEventListener('abort', onAbort);
+        clearTimeout(grace);
         reject(e);
       },
     );
@@ -124,6 +155,9 @@ function failureOf(thrown: unknown, signal: AbortSignal): StageFailure {
   if (reason instanceof StageTimeout) {
     return { kind: 'timeout', code: 'PW_ERR_STAGE_TIMEOUT', message: reason.message, retryable: true, timeoutMs: reason.timeoutMs };
   }
+  if (reason instanceof StageCanceled) {
+    return { kind: 'canceled', code: 'PW_ERR_STAGE_CANCELED', message: reason.message, retryable: false };
+  }
   const code = (thrown as { pwCode?: string } | null)?.pwCode;
   if (code) return { kind: 'application', code, message: (thrown as Error).message, retryable: false };
   return toStageFailure(thrown);
@@ -131,4 +165,13 @@ function failureOf(thrown: unknown, signal: AbortSignal): StageFailure {
 
 function finiteOnly(metrics: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(metrics).filter(([, v]) => typeof v === 'number' && Number.isFinite(v)));
+}
+
+/** Log fields must survive JSON (an Error, a bigint, a cycle): keep what does. */
+function jsonSafe(fields: Record<string, unknown>): Record<string, unknown> {
+  try {
+    return JSON.parse(JSON.stringify(fields, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v instanceof Error ? v.message : v))) as Record<string, unknown>;
+  } catch {
+    return { unserialisable: true };
+  }
 }

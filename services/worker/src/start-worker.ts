@@ -6,6 +6,7 @@ import type { ArtifactStore } from '@pipewright/artifacts';
 import { openRedis, QueueProducer, stageJobSchema, workerKey } from '@pipewright/queue';
 import type { StageDefinition } from '@pipewright/stages';
 import type { Logger } from 'pino';
+import { CancelWatcher } from './cancel-watcher.ts';
 import { runStageJob } from './run-stage-job.ts';
 
 export interface StartWorkerOptions {
@@ -24,8 +25,10 @@ export interface StartWorkerOptions {
   /** Reported in the heartbeat (the TensorFlow backend this worker loads). */
   backend?: string;
   gpuCount?: number;
-  /** @defaultValue 5000 */
+  /** Heartbeat period; the record expires after three missed beats. @defaultValue 5000 */
   heartbeatMs?: number;
+  /** How long an aborted (canceled, timed-out) handler may take to stop. @defaultValue 5000 */
+  abortGraceMs?: number;
 }
 
 export interface RunningWorker {
@@ -45,6 +48,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   const connection: Redis = openRedis(options.redisUrl);
   const producer = new QueueProducer({ connection, prefix: options.prefix });
   const heartbeatMs = options.heartbeatMs ?? 5000;
+  const cancels = new CancelWatcher(openRedis(options.redisUrl), connection, options.prefix);
 
   const beat = async () => {
     const info = {
@@ -72,17 +76,26 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
         queue,
         async (job) => {
           const payload = stageJobSchema.parse(job.data);
-          return runStageJob(payload, { workerId: id, producer, store: options.store, findStage: options.findStage, logger });
+          return runStageJob(payload, {
+            workerId: id,
+            producer,
+            store: options.store,
+            findStage: options.findStage,
+            logger,
+            watchCancel: (attemptId, onCancel) => cancels.watch(attemptId, onCancel),
+            abortGraceMs: options.abortGraceMs ?? 5000,
+          });
         },
         {
           connection: openRedis(options.redisUrl),
           prefix: options.prefix,
           concurrency: options.concurrency ?? 1,
-          // A stage may hold the event loop in a long synchronous TensorFlow op; a generous
-          // lock keeps BullMQ from declaring the job stalled while it is in fact running.
-          lockDuration: 60_000,
-          stalledInterval: 30_000,
-          maxStalledCount: 5,
+          // A job whose worker died is not handed to another worker by BullMQ: it fails (and is
+          // removed), and the reconciler retries the attempt as a new one, by the stage's policy.
+          // The lock is long enough for a synchronous TensorFlow op to hold the event loop.
+          lockDuration: 30_000,
+          stalledInterval: 10_000,
+          maxStalledCount: 0,
         },
       ),
   );
@@ -97,6 +110,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     async close() {
       clearInterval(heartbeat);
       await Promise.all(workers.map((w) => w.close()));
+      await cancels.close();
       await connection.del(workerKey(options.prefix, id)).catch(() => undefined);
       await producer.close();
       connection.disconnect();

@@ -1,5 +1,6 @@
+import { sql } from 'drizzle-orm';
 import { boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import type { ArtifactType, InputBinding, RetryPolicy, StageStatus } from '@pipewright/core';
+import type { ArtifactType, CacheComponents, CacheExplanation, InputBinding, RetryPolicy, StageStatus } from '@pipewright/core';
 import { runs } from './runs.ts';
 
 /** One stage of one run: the planned stage plus its live state. */
@@ -28,8 +29,14 @@ export const stageRuns = pgTable(
     /** Final scalar metrics of the successful attempt. */
     metrics: jsonb('metrics').$type<Record<string, number>>(),
     error: jsonb('error'),
+    /** Output name -> artifact id: this stage's own outputs, or an earlier run's on a cache hit. */
+    outputArtifactIds: jsonb('output_artifact_ids').$type<Record<string, string>>(),
     cacheKey: text('cache_key'),
-    cacheExplanation: jsonb('cache_explanation'),
+    /** What the key was made of (type, params digest, input digests): explains the next miss. */
+    cacheComponents: jsonb('cache_components').$type<CacheComponents>(),
+    cacheExplanation: jsonb('cache_explanation').$type<CacheExplanation>(),
+    /** Set when a cancel of this stage (or its run) was asked while it ran. */
+    cancelRequestedAt: timestamp('cancel_requested_at', { withTimezone: true, mode: 'date' }),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     queuedAt: timestamp('queued_at', { withTimezone: true, mode: 'date' }),
     startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }),
@@ -38,5 +45,9 @@ export const stageRuns = pgTable(
   (t) => [
     uniqueIndex('stage_runs_run_key_uq').on(t.runId, t.stageKey),
     index('stage_runs_status_idx').on(t.status),
+    // Cache lookups: only successful rows can be hits.
+    index('stage_runs_cache_key_idx').on(t.cacheKey).where(sql`${t.status} = 'SUCCEEDED'`),
+    // The previous execution of a stage, to explain a cache miss.
+    index('stage_runs_uses_key_idx').on(t.uses, t.stageKey, t.finishedAt),
   ],
 );

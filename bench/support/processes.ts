@@ -1,0 +1,119 @@
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { REPO_ROOT, type BenchContext } from './context.ts';
+
+/** A child process the benchmark started, stopped by its cleanup. */
+export interface BenchProcess {
+  name: string;
+  child: ChildProcess;
+  pid: number;
+  output(): string;
+  /** Resolves with the first output line matching, or rejects when the process exits first. */
+  waitForOutput(pattern: RegExp, timeoutMs: number): Promise<string>;
+  stop(graceMs?: number): Promise<void>;
+}
+
+export interface SpawnOptions {
+  env?: Record<string, string>;
+  args?: string[];
+  nodeArgs?: string[];
+  ipc?: boolean;
+}
+
+/** Starts a TypeScript entry with `node --import tsx`, as the services run in production. */
+export function spawnTs(ctx: BenchContext, name: string, entry: string, options: SpawnOptions = {}): BenchProcess {
+  const stdio: StdioOptions = options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'];
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', resolve(REPO_ROOT, entry), ...(options.args ?? [])], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, LOG_LEVEL: 'warn', ...options.env },
+    stdio,
+  });
+  let output = '';
+  const waiters: { pattern: RegExp; resolve(line: string): void }[] = [];
+  const keep = (chunk: Buffer) => {
+    const text = chunk.toString('utf8');
+    output += text;
+    if (output.length > 200_000) output = output.slice(-100_000);
+    for (const w of [...waiters]) {
+      const line = text.split('\n').find((l) => w.pattern.test(l));
+      if (line !== undefined) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(line);
+      }
+    }
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const proc: BenchProcess = {
+    name,
+    child,
+    pid: child.pid ?? -1,
+    output: () => output,
+    waitForOutput(pattern, timeoutMs) {
+      const existing = output.split('\n').find((l) => pattern.test(l));
+      if (existing !== undefined) return Promise.resolve(existing);
+      return new Promise<string>((resolveLine, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${name}: no output matching ${pattern} in ${timeoutMs} ms:\n${output.slice(-2000)}`)), timeoutMs);
+        waiters.push({
+          pattern,
+          resolve: (line) => {
+            clearTimeout(timer);
+            resolveLine(line);
+          },
+        });
+        void exited.then(() => {
+          clearTimeout(timer);
+          reject(new Error(`${name} exited (${child.exitCode ?? child.signalCode}) before printing ${pattern}:\n${output.slice(-2000)}`));
+        });
+      });
+    },
+    async stop(graceMs = 5000) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+  ctx.defer(`stop ${name} (pid ${proc.pid})`, () => proc.stop());
+  return proc;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** Resident set size of a process from /proc (bytes), or NaN when it is gone. */
+export async function rssOf(pid: number): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const match = /VmRSS:\s+(\d+) kB/.exec(status);
+    return match ? Number(match[1]) * 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** CPU time (user+system, ms) a process has used so far, from /proc/<pid>/stat. */
+export async function cpuMsOf(pid: number): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks * 1000) / 100; // CLK_TCK is 100 on Linux
+  } catch {
+    return Number.NaN;
+  }
+}

@@ -1,0 +1,105 @@
+import { canonicalJson, descendants, PipewrightError, type PlannedStage } from '@pipewright/core';
+import { eq, inArray, runs, stageRuns, type Database } from '@pipewright/db';
+import { advanceRun } from './advance-run.ts';
+import { findIdempotentRun, recordIdempotencyKey, type IdempotencyKey } from './claim-idempotency-key.ts';
+
+export interface RetryRunInput {
+  runId: string;
+  /** Re-run this stage and everything downstream of it (even if they succeeded). */
+  fromStage?: string;
+  /**
+   * The run re-planned with param overrides: stages whose resolved params (or `when`) differ
+   * from the stored ones re-run with their descendants; the rest are reused.
+   */
+  replanned?: { params: Record<string, unknown>; stages: PlannedStage[] };
+  idempotency?: Omit<IdempotencyKey, 'scope'>;
+  now?: Date;
+}
+
+export interface RetriedRun {
+  runId: string;
+  /** Stage keys that will run again. */
+  reset: string[];
+  enqueued: number;
+  replayed: boolean;
+}
+
+const RERUN_STATUSES = new Set(['FAILED', 'CANCELED', 'SKIPPED']);
+
+/**
+ * Retries an ended run from its failure frontier, in one transaction: failed, canceled and
+ * skipped stages and everything downstream of them go back to PENDING; every stage that
+ * succeeded keeps its outputs and does not run again. `fromStage` and param overrides add their
+ * stages and descendants. Attempt numbers continue, so every attempt stays its own row.
+ */
+export async function retryRun(db: Database, input: RetryRunInput): Promise<RetriedRun> {
+  const now = input.now ?? new Date();
+  return db.transaction(async (tx) => {
+    const idem = input.idempotency ? { ...input.idempotency, scope: `retry:${input.runId}` } : undefined;
+    if (idem && (await findIdempotentRun(tx, idem))) return { runId: input.runId, reset: [], enqueued: 0, replayed: true };
+
+    const [run] = await tx.select().from(runs).where(eq(runs.id, input.runId)).for('update');
+    if (!run) throw new PipewrightError('PW_ERR_RUN_NOT_FOUND', `run ${input.runId} does not exist`);
+    if (run.status !== 'FAILED' && run.status !== 'CANCELED' && run.status !== 'SUCCEEDED') {
+      throw new PipewrightError('PW_ERR_RUN_NOT_RETRYABLE', `run ${run.id} is ${run.status}; only an ended run can be retried`, { status: run.status });
+    }
+    const stages = await tx.select().from(stageRuns).where(eq(stageRuns.runId, run.id));
+    const graph = stages.map((s) => ({ id: s.stageKey, needs: s.needs }));
+    const withDescendants = (key: string) => [key, ...descendants(key, graph)];
+
+    const reset = new Set<string>();
+    if (input.fromStage !== undefined) {
+      if (!stages.some((s) => s.stageKey === input.fromStage)) {
+        throw new PipewrightError('PW_ERR_STAGE_NOT_FOUND', `run ${run.id} has no stage "${input.fromStage}"`, { field: 'fromStage' });
+      }
+      for (const k of withDescendants(input.fromStage)) reset.add(k);
+    } else {
+      for (const s of stages) if (RERUN_STATUSES.has(s.status)) for (const k of withDescendants(s.stageKey)) reset.add(k);
+    }
+
+    const paramChanges = new Map<string, PlannedStage>();
+    if (input.replanned) {
+      for (const planned of input.replanned.stages) {
+        const stored = stages.find((s) => s.stageKey === planned.id);
+        if (!stored) continue;
+        if (canonicalJson(stored.params) !== canonicalJson(planned.params) || (stored.whenExpr ?? undefined) !== planned.when) {
+          paramChanges.set(planned.id, planned);
+          for (const k of withDescendants(planned.id)) reset.add(k);
+        }
+      }
+    }
+    if (reset.size === 0) {
+      throw new PipewrightError('PW_ERR_NOTHING_TO_RETRY', `run ${run.id}: every stage succeeded and nothing asks for a re-run`);
+    }
+
+    const resetIds = stages.filter((s) => reset.has(s.stageKey)).map((s) => s.id);
+    await tx
+      .update(stageRuns)
+      .set({
+        status: 'PENDING',
+        error: null,
+        metrics: null,
+        outputArtifactIds: null,
+        cacheKey: null,
+        cacheComponents: null,
+        cacheExplanation: null,
+        cancelRequestedAt: null,
+        queuedAt: null,
+        startedAt: null,
+        finishedAt: null,
+      })
+      .where(inArray(stageRuns.id, resetIds));
+    for (const [key, planned] of paramChanges) {
+      await tx
+        .update(stageRuns)
+        .set({ params: planned.params, whenExpr: planned.when ?? null })
+        .where(eq(stageRuns.id, stages.find((s) => s.stageKey === key)?.id ?? ''));
+    }
+    const params = input.replanned?.params ?? run.params;
+    await tx.update(runs).set({ status: 'RUNNING', params, finishedAt: null, updatedAt: now }).where(eq(runs.id, run.id));
+    Object.assign(run, { status: 'RUNNING', params, finishedAt: null });
+    if (idem) await recordIdempotencyKey(tx, idem, run.id);
+    const advanced = await advanceRun(tx, run, now);
+    return { runId: run.id, reset: [...reset].sort(), enqueued: advanced.enqueued, replayed: false };
+  });
+}

@@ -1,0 +1,98 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { StageCatalog } from '@pipewright/core';
+import { executeRows, sql, type Database } from '@pipewright/db';
+import { EVENTS_QUEUE, stageQueueName } from '@pipewright/queue';
+
+export interface QueueInfo {
+  name: string;
+  kind: 'stage' | 'events';
+  family: string | null;
+  resourceClass: 'cpu' | 'gpu' | null;
+}
+
+/** Every queue this deployment can have: the catalog's families × cpu/gpu, then `events`. */
+export function knownQueues(catalog: StageCatalog): QueueInfo[] {
+  const families = [...new Set(catalog.list().map((d) => d.family))].sort();
+  return [
+    ...families.flatMap((family) =>
+      (['cpu', 'gpu'] as const).map((resourceClass) => ({ name: stageQueueName(family, resourceClass), kind: 'stage' as const, family, resourceClass })),
+    ),
+    { name: EVENTS_QUEUE, kind: 'events', family: null, resourceClass: null },
+  ];
+}
+
+/** BullMQ Queue objects over the API's Redis connection, one per name, closed with the app. */
+export class QueueHandles {
+  private readonly queues = new Map<string, Queue>();
+
+  constructor(
+    private readonly connection: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  get(name: string): Queue {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, { connection: this.connection, prefix: this.prefix });
+      // A shared connection's errors are the connection owner's to report.
+      queue.on('error', () => {});
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    this.queues.clear();
+  }
+}
+
+const MINUTE_MS = 60_000;
+
+/** Attempts that ended in the last minute, per stage queue: succeeded and failed (or lost). */
+export async function attemptsFinishedLastMinute(db: Database, now: Date = new Date()): Promise<Map<string, { done: number; failed: number }>> {
+  /*
+   * In: since. Out: per queue, attempts finished since then. Locks nothing. attempts has no
+   * index on finished_at yet, so this scans the table: fine for the dashboard's rate of calls;
+   * an index on attempts (finished_at) makes it proportional to the last minute's attempts.
+   */
+  const rows = await executeRows<{ queue: string; done: number; failed: number }>(
+    db,
+    sql`select queue, count(*)::int as done, (count(*) filter (where status in ('FAILED', 'LOST')))::int as failed
+          from attempts
+         where finished_at >= ${new Date(now.getTime() - MINUTE_MS)}
+         group by queue`,
+  );
+  return new Map(rows.map((r) => [r.queue, { done: r.done, failed: r.failed }]));
+}
+
+/**
+ * Counts of one queue from BullMQ. `waiting` includes jobs held by a pause, prioritized jobs and
+ * jobs waiting for children.
+ *
+ * Throughput: finished jobs are removed from Redis at once (Postgres keeps the history), so a
+ * stage queue's throughput is the attempts that ended in the last minute, from Postgres
+ * (`finished`). The events queue has no such record: its throughput is BullMQ's per-minute
+ * completed metric when the orchestrator collects it (the Worker `metrics` option), else null.
+ */
+export async function queueStats(queue: Queue, finished: { done: number; failed: number } | undefined, kind: 'stage' | 'events') {
+  const [counts, paused, metrics] = await Promise.all([
+    queue.getJobCounts('waiting', 'paused', 'prioritized', 'waiting-children', 'active', 'delayed', 'failed', 'completed'),
+    queue.isPaused(),
+    kind === 'events' ? queue.getMetrics('completed', 0, 0) : undefined,
+  ]);
+  const n = (k: string) => counts[k] ?? 0;
+  const eventsPerMinute = metrics && metrics.meta.count > 0 ? (metrics.data[0] ?? 0) : null;
+  return {
+    name: queue.name,
+    paused,
+    waiting: n('waiting') + n('paused') + n('prioritized') + n('waiting-children'),
+    active: n('active'),
+    delayed: n('delayed'),
+    failed: n('failed'),
+    completed: n('completed'),
+    throughputPerMinute: kind === 'stage' ? (finished?.done ?? 0) : eventsPerMinute,
+    failedLastMinute: kind === 'stage' ? (finished?.failed ?? 0) : null,
+  };
+}
