@@ -1,4 +1,4 @@
-import { DataType, Field, Float32, Float64, makeBuilder, makeData, RecordBatch, Schema, Struct, Table, Utf8 } from 'apache-arrow';
+import { DataType, Field, Float32, Float64, makeBuilder, makeData, RecordBatch, Schema, Struct, Table, Utf8, Vector } from 'apache-arrow';
 import type { Data } from 'apache-arrow';
 
 /**
@@ -98,4 +98,62 @@ export function buildTable(columns: readonly NamedColumn[], metadata: Map<string
   const schema = new Schema(fields, new Map(metadata));
   const batch = new RecordBatch(schema, makeData({ type: new Struct(fields), length, nullCount: 0, children: columns.map((c) => c.data) }));
   return new Table(schema, batch);
+}
+
+/**
+ * The rows at `indices` (repeats allowed), in that order, same schema and metadata. Fixed-width
+ * columns are gathered from their buffers and Utf8 columns byte-wise, without decoding a cell;
+ * other types fall back to Arrow's builders.
+ */
+export function gatherRows(table: Table, indices: Int32Array): Table {
+  const columns = table.schema.fields.map((field): NamedColumn => {
+    const data = columnData(table, field.name);
+    return { name: field.name, data: gatherData(data, indices), ...(field.metadata.size > 0 ? { metadata: field.metadata } : {}) };
+  });
+  return buildTable(columns, table.schema.metadata, indices.length);
+}
+
+function gatherData(data: Data, indices: Int32Array): Data {
+  const n = indices.length;
+  const valid = (i: number): boolean => data.nullCount === 0 || data.getValid(i);
+  let nullCount = 0;
+  const bitmap = new Uint8Array((n + 7) >> 3);
+  for (let k = 0; k < n; k++) {
+    if (valid(indices[k]!)) bitmap[k >> 3]! |= 1 << (k & 7);
+    else nullCount++;
+  }
+  const nulls = nullCount > 0 ? { nullBitmap: bitmap } : {};
+  const values: unknown = data.values;
+  if (DataType.isUtf8(data.type)) {
+    const offsets = data.valueOffsets as Int32Array;
+    const bytes = data.values as Uint8Array;
+    let total = 0;
+    for (let k = 0; k < n; k++) total += offsets[indices[k]! + 1]! - offsets[indices[k]!]!;
+    const outOffsets = new Int32Array(n + 1);
+    const outBytes = new Uint8Array(total);
+    let end = 0;
+    for (let k = 0; k < n; k++) {
+      const i = indices[k]!;
+      const from = offsets[i]!;
+      const to = offsets[i + 1]!;
+      outBytes.set(bytes.subarray(from, to), end);
+      end += to - from;
+      outOffsets[k + 1] = end;
+    }
+    return makeData({ type: data.type, length: n, nullCount, ...nulls, valueOffsets: outOffsets, data: outBytes });
+  }
+  const stride = (data as { stride?: number }).stride ?? 1;
+  if (ArrayBuffer.isView(values) && !(values instanceof DataView) && !DataType.isBool(data.type) && !DataType.isDictionary(data.type) && data.children.length === 0) {
+    const source = values as unknown as Float64Array;
+    const out = new (source.constructor as Float64ArrayConstructor)(n * stride);
+    for (let k = 0; k < n; k++) {
+      const i = indices[k]!;
+      for (let s = 0; s < stride; s++) out[k * stride + s] = source[i * stride + s]!;
+    }
+    return makeData({ type: data.type, length: n, nullCount, ...nulls, data: out } as never);
+  }
+  const builder = makeBuilder({ type: data.type, nullValues: [null, undefined] });
+  const vector = new Vector([data]);
+  for (let k = 0; k < n; k++) builder.append(vector.get(indices[k]!));
+  return builder.finish().flush();
 }
