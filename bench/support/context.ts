@@ -64,7 +64,9 @@ export class BenchContext {
     while (this.cleanups.length > 0) {
       const { label, fn } = this.cleanups.pop()!;
       try {
+        const t0 = Date.now();
         await withTimeout(Promise.resolve().then(fn), 30_000, `cleanup ${label}`);
+        if (process.env['BENCH_DEBUG']) process.stderr.write(`  [${this.name}] cleanup ${label}: ${Date.now() - t0} ms\n`);
       } catch (error) {
         process.stderr.write(`  [${this.name}] cleanup "${label}" failed: ${String((error as Error)?.message ?? error)}\n`);
       }

@@ -36,6 +36,17 @@ export const artifactSchema = z
   })
   .meta({ id: 'Artifact' });
 
+export const cacheExplanationSchema = z
+  .object({
+    hit: z.boolean(),
+    key: z.string().nullable(),
+    reason: z.enum(['disabled', 'never-run', 'changed']).optional(),
+    changed: z.array(z.string()).optional().describe('Components of the key that differ from comparedWith: type, params.<name>, inputs.<name>'),
+    comparedWith: z.object({ runId: z.string(), stage: z.string(), stageRunId: z.string() }).optional(),
+    source: z.object({ runId: z.string(), stage: z.string(), stageRunId: z.string() }).optional().describe('On a hit: the execution whose outputs were reused'),
+  })
+  .meta({ id: 'CacheExplanation', description: 'Why the stage was (hit) or was not (miss) served from the cache.' });
+
 export const attemptSchema = z
   .object({
     id: z.string(),
@@ -74,8 +85,28 @@ export const stageSchema = z
     durationMs: z.number().nullable(),
     attempts: z.array(attemptSchema),
     outputs: z.record(z.string(), artifactSchema),
+    cacheExplanation: cacheExplanationSchema.nullable(),
   })
   .meta({ id: 'Stage' });
+
+export const stageDetailSchema = stageSchema
+  .extend({
+    runId: z.string(),
+    inputs: z.record(
+      z.string(),
+      z.object({ from: z.object({ stage: z.string(), output: z.string() }), type: z.string(), artifact: artifactSchema.nullable() }),
+    ),
+    cacheKey: z.string().nullable(),
+    cacheComponents: z.unknown().nullable(),
+    links: z.record(z.string(), z.string()),
+  })
+  .meta({ id: 'StageDetail' });
+
+export const stageLogsSchema = z
+  .object({
+    items: z.array(z.object({ at: z.string(), level: z.enum(['info', 'warn', 'error']), message: z.string(), fields: z.unknown().nullable(), attempt: z.number() })),
+  })
+  .meta({ id: 'StageLogs' });
 
 const runFields = {
   id: z.string(),
@@ -158,3 +189,43 @@ export const workerInfoSchema = z
     lastHeartbeatAt: z.string(),
   })
   .meta({ id: 'Worker' });
+
+export const retryBodySchema = z
+  .object({
+    fromStage: z.string().min(1).max(200).optional().describe('Re-run this stage and everything downstream of it'),
+    params: z.record(z.string(), z.unknown()).optional().describe('Run param overrides: stages whose resolved params change re-run, with their descendants'),
+  })
+  .strict()
+  .meta({ id: 'RetryRunBody' });
+
+export const retriedRunSchema = z
+  .object({ id: z.string(), status: z.enum(RUN_STATUSES), reset: z.array(z.string()), replayed: z.boolean(), links: z.record(z.string(), z.string()) })
+  .meta({ id: 'RetriedRun' });
+
+export const bulkRetryBodySchema = z
+  .object({
+    filter: z
+      .object({
+        status: z.enum(['FAILED', 'CANCELED']).optional(),
+        pipeline: z.string().min(1).max(200).optional(),
+        createdAfter: z.iso.datetime({ offset: true }).optional(),
+        createdBefore: z.iso.datetime({ offset: true }).optional(),
+        errorCode: z.string().min(1).max(100).optional().describe('Only runs with a stage that failed with this code'),
+      })
+      .strict(),
+    limit: z.number().int().min(1).max(500).default(100),
+  })
+  .strict()
+  .meta({ id: 'BulkRetryBody' });
+
+export const bulkResultSchema = z
+  .object({ done: z.array(z.string()), skipped: z.array(z.object({ id: z.string(), code: z.string(), message: z.string() })) })
+  .meta({ id: 'BulkResult' });
+
+export const bulkCancelBodySchema = z.object({ runIds: z.array(z.uuid()).min(1).max(500) }).strict().meta({ id: 'BulkCancelBody' });
+
+export const cancelResultSchema = z
+  .object({ runId: z.string(), runStatus: z.enum(RUN_STATUSES), canceled: z.array(z.string()), stopping: z.array(z.string()) })
+  .meta({ id: 'CancelResult' });
+
+export const stageParamsSchema = z.object({ id: z.uuid({ message: 'must be a UUID' }), stage: z.string().min(1).max(200) });

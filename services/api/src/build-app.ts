@@ -15,6 +15,7 @@ import { registerHealthRoutes } from './routes/health.ts';
 import { registerPipelineRoutes } from './routes/pipelines.ts';
 import { registerQueueRoutes } from './routes/queues.ts';
 import { registerStatsRoutes } from './routes/stats.ts';
+import { registerRunActionRoutes } from './routes/run-actions.ts';
 import { registerRunRoutes } from './routes/runs.ts';
 import { registerSystemRoutes } from './routes/system.ts';
 
@@ -71,6 +72,7 @@ export async function buildApp(deps: ApiDeps): Promise<App> {
 
   registerHealthRoutes(app, deps);
   registerRunRoutes(app, deps);
+  registerRunActionRoutes(app, deps);
   registerArtifactRoutes(app, deps);
   registerSystemRoutes(app, deps);
   registerEventRoutes(app, deps);

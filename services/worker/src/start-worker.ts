@@ -92,9 +92,10 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
           concurrency: options.concurrency ?? 1,
           // A job whose worker died is not handed to another worker by BullMQ: it fails (and is
           // removed), and the reconciler retries the attempt as a new one, by the stage's policy.
-          // The lock is long enough for a synchronous TensorFlow op to hold the event loop.
-          lockDuration: 30_000,
-          stalledInterval: 10_000,
+          // The lock (renewed every half period) outlasts any single synchronous TensorFlow op;
+          // a dead worker's job is gone within lockDuration + stalledInterval.
+          lockDuration: 15_000,
+          stalledInterval: 5_000,
           maxStalledCount: 0,
         },
       ),

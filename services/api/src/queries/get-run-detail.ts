@@ -1,4 +1,5 @@
-import { artifacts, asc, attempts, eq, pipelines, runs, stageRuns, type Database } from '@pipewright/db';
+import { asc, attempts, eq, pipelines, runs, stageRuns, type Database } from '@pipewright/db';
+import { runArtifacts } from './run-artifacts.ts';
 import { iso, runLinks, serializeArtifact, serializeAttempt } from './serialize.ts';
 
 /** A run with every stage, its attempts and its outputs; null when there is no such run. */
@@ -12,9 +13,9 @@ export async function getRunDetail(db: Database, runId: string) {
   const [stages, attemptRows, artifactRows] = await Promise.all([
     db.select().from(stageRuns).where(eq(stageRuns.runId, runId)).orderBy(asc(stageRuns.position)),
     db.select().from(attempts).where(eq(attempts.runId, runId)).orderBy(asc(attempts.number)),
-    db.select().from(artifacts).where(eq(artifacts.runId, runId)),
+    runArtifacts(db, runId),
   ]);
-  const attemptNumber = new Map(attemptRows.map((a) => [a.id, a.number]));
+  const artifactById = new Map(artifactRows.map((a) => [a.artifact.id, a]));
   const { run } = row;
   return {
     id: run.id,
@@ -42,11 +43,14 @@ export async function getRunDetail(db: Database, runId: string) {
       finishedAt: iso(s.finishedAt),
       durationMs: s.startedAt && s.finishedAt ? s.finishedAt.getTime() - s.startedAt.getTime() : null,
       attempts: attemptRows.filter((a) => a.stageRunId === s.id).map(serializeAttempt),
+      // The current outputs: this stage's successful attempt's, or, when CACHED, the earlier run's.
       outputs: Object.fromEntries(
-        artifactRows
-          .filter((a) => a.producedByStageRunId === s.id)
-          .map((a) => [a.outputName, serializeArtifact(a, { stage: s.stageKey, attempt: attemptNumber.get(a.producedByAttemptId) ?? 0 })]),
+        Object.entries(s.outputArtifactIds ?? {}).flatMap(([name, id]) => {
+          const a = artifactById.get(id);
+          return a ? [[name, serializeArtifact(a.artifact, { stage: a.stage, attempt: a.attempt })]] : [];
+        }),
       ),
+      cacheExplanation: s.cacheExplanation ?? null,
     })),
   };
 }

@@ -1,10 +1,14 @@
-import { artifacts, attempts, eq, lineageEdges, stageRuns, type Database } from '@pipewright/db';
+import { attempts, eq, lineageEdges, stageRuns, type Database } from '@pipewright/db';
+import { runArtifacts } from './run-artifacts.ts';
 import { serializeArtifact } from './serialize.ts';
 
-/** Every artifact of a run with the attempt that produced it and every attempt that consumed it. */
+/**
+ * Every artifact of a run with the attempt that produced it (in an earlier run, for a cached
+ * stage) and every attempt of this run that consumed it.
+ */
 export async function getRunLineage(db: Database, runId: string) {
   const [artifactRows, edgeRows, stageRows, attemptRows] = await Promise.all([
-    db.select().from(artifacts).where(eq(artifacts.runId, runId)),
+    runArtifacts(db, runId),
     db.select().from(lineageEdges).where(eq(lineageEdges.runId, runId)),
     db.select({ id: stageRuns.id, key: stageRuns.stageKey }).from(stageRuns).where(eq(stageRuns.runId, runId)),
     db.select({ id: attempts.id, number: attempts.number }).from(attempts).where(eq(attempts.runId, runId)),
@@ -13,10 +17,10 @@ export async function getRunLineage(db: Database, runId: string) {
   const attemptNumber = new Map(attemptRows.map((a) => [a.id, a.number]));
   return {
     runId,
-    artifacts: artifactRows.map((a) => ({
-      ...serializeArtifact(a, { stage: stageKey.get(a.producedByStageRunId) ?? '?', attempt: attemptNumber.get(a.producedByAttemptId) ?? 0 }),
+    artifacts: artifactRows.map(({ artifact, stage, attempt }) => ({
+      ...serializeArtifact(artifact, { stage, attempt }),
       consumedBy: edgeRows
-        .filter((e) => e.artifactId === a.id)
+        .filter((e) => e.artifactId === artifact.id)
         .map((e) => ({
           stage: stageKey.get(e.consumerStageRunId) ?? '?',
           stageRunId: e.consumerStageRunId,

@@ -20,6 +20,7 @@ import { getRunLineage } from '../queries/get-run-lineage.ts';
 import { getRunMetrics } from '../queries/get-run-metrics.ts';
 import { listRuns } from '../queries/list-runs.ts';
 import { runLinks } from '../queries/serialize.ts';
+import { idempotencyOf } from './run-actions.ts';
 
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'text/plain'];
 
@@ -73,7 +74,10 @@ export function registerRunRoutes(root: FastifyInstance, deps: ApiDeps): void {
         description:
           'Validates the spec (schema, acyclic, every `needs` and input bound, stage types registered, artifact types match, params type-check) and stores the run with its stages in one transaction. A bad spec answers 400 with every problem and stores nothing.',
         body: submitBodyDoc,
-        response: { 201: submittedRunSchema, 400: errorSchema, 413: errorSchema, 415: errorSchema },
+        headers: z.object({
+          'idempotency-key': z.string().min(1).max(200).optional().describe('The same key with the same body returns the original run (200); with another body, 409'),
+        }),
+        response: { 200: submittedRunSchema, 201: submittedRunSchema, 400: errorSchema, 409: errorSchema, 413: errorSchema, 415: errorSchema },
       },
       // The body schema documents the endpoint; validation is planPipeline's, which reports
       // every problem (cycles, bindings, params) in one answer instead of stopping at the shape.
@@ -83,15 +87,19 @@ export function registerRunRoutes(root: FastifyInstance, deps: ApiDeps): void {
       const submission = readSubmission(request.body);
       const result = planPipeline(submission.spec, deps.catalog, submission.params ? { params: submission.params } : {});
       if (!result.ok) throw specInvalid(result.problems);
-      const submitted = await submitRun(deps.db, { plan: result.plan, spec: submission.spec });
-      deps.onRunSubmitted?.(submitted.runId);
-      request.log.info({ runId: submitted.runId, pipeline: result.plan.name }, 'run submitted');
+      const idempotency = idempotencyOf(request, request.body);
+      const submitted = await submitRun(deps.db, { plan: result.plan, spec: submission.spec, ...(idempotency ? { idempotency } : {}) });
+      if (!submitted.replayed) {
+        deps.onRunSubmitted?.(submitted.runId);
+        request.log.info({ runId: submitted.runId, pipeline: result.plan.name }, 'run submitted');
+      }
+      const [current] = await deps.db.select({ status: runs.status }).from(runs).where(eq(runs.id, submitted.runId));
       return reply
-        .status(201)
+        .status(submitted.replayed ? 200 : 201)
         .header('location', `/v1/runs/${submitted.runId}`)
         .send({
           id: submitted.runId,
-          status: 'QUEUED' as const,
+          status: current?.status ?? 'QUEUED',
           pipeline: { id: submitted.pipelineId, name: result.plan.name, version: submitted.pipelineVersion },
           stages: result.plan.stages.map((s) => ({ id: s.id, uses: s.uses, needs: s.needs })),
           links: runLinks(submitted.runId),
