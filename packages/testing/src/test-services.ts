@@ -1,4 +1,4 @@
-import { connect } from 'node:net';
+import { isListening } from '@pipewright/process';
 
 /** Where the Postgres and Redis that tests run against came from. */
 export type TestServiceSource = 'env' | 'local' | 'container';
@@ -133,14 +133,5 @@ function nonEmpty(value: string | undefined): string | undefined {
 
 /** True when something accepts a TCP connection at host:port within the timeout. */
 export function canConnect(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
+  return isListening(host, port, timeoutMs);
 }

@@ -1,12 +1,12 @@
 import { pino } from 'pino';
-import { ConfigError } from '@pipewright/core';
 import { createLocalArtifactStore } from '@pipewright/artifacts';
 import { migrateDatabase, openDatabase } from '@pipewright/db';
+import { runService } from '@pipewright/process';
 import { loadApiEnv } from './env.ts';
 import { startApi } from './start-api.ts';
 
 /** `npm run start -w services/api` */
-async function main(): Promise<void> {
+runService(async () => {
   const env = loadApiEnv();
   const logger = pino({ level: env.LOG_LEVEL, base: { service: 'api' } });
   const database = await openDatabase({ url: env.DATABASE_URL }, { poolSize: env.DB_POOL_SIZE });
@@ -22,17 +22,10 @@ async function main(): Promise<void> {
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
   });
   logger.info({ url: api.url }, 'api listening');
-  const stop = async (signal: string) => {
-    logger.info({ signal }, 'stopping');
-    await api.close();
-    await database.close();
-    process.exit(0);
+  return {
+    async close() {
+      await api.close();
+      await database.close();
+    },
   };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
-}
-
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof ConfigError ? error.message : String((error as Error)?.stack ?? error)}\n`);
-  process.exit(error instanceof ConfigError ? 78 : 1);
 });

@@ -1,14 +1,14 @@
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { ConfigError } from '@pipewright/core';
 import { createLocalArtifactStore } from '@pipewright/artifacts';
+import { runService } from '@pipewright/process';
 import { expandQueueSelection } from '@pipewright/queue';
 import { createBuiltinStages, createStageRegistry, loadTensorflow } from '@pipewright/stages';
 import { loadWorkerEnv } from './env.ts';
 import { startWorker } from './start-worker.ts';
 
 /** `npm run start -w services/worker -- --queues cpu` (or `--queues stage-train-gpu,stage-ingest-cpu`). */
-async function main(): Promise<void> {
+runService(async () => {
   const env = loadWorkerEnv();
   const { values } = parseArgs({ options: { queues: { type: 'string' }, concurrency: { type: 'string' } }, allowPositionals: false });
   const logger = pino({ level: env.LOG_LEVEL, base: { service: 'worker' } });
@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   const families = [...new Set(registry.list().map((d) => d.family))];
   const queues = expandQueueSelection((values.queues ?? env.WORKER_QUEUES).split(','), families);
   const { backend } = await loadTensorflow(env.TF_BACKEND ? { prefer: env.TF_BACKEND } : {});
-  const worker = await startWorker({
+  return startWorker({
     redisUrl: env.REDIS_URL,
     prefix: env.QUEUE_PREFIX,
     queues,
@@ -29,16 +29,4 @@ async function main(): Promise<void> {
     heartbeatMs: env.WORKER_HEARTBEAT_MS,
     gpuCount: backend === 'tensorflow-gpu' ? 1 : 0,
   });
-  const stop = async (signal: string) => {
-    logger.info({ signal }, 'stopping: waiting for running stages to finish');
-    await worker.close();
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
-}
-
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof ConfigError ? error.message : String((error as Error)?.stack ?? error)}\n`);
-  process.exit(error instanceof ConfigError ? 78 : 1);
 });
