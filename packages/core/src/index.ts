@@ -1,7 +1,7 @@
 export { ARTIFACT_TYPES } from './artifact-ref.ts';
 export type { ArtifactRef, ArtifactType } from './artifact-ref.ts';
 
-export type { StageCatalog, StageDescriptor } from './stage-descriptor.ts';
+export type { InputType, StageCatalog, StageDescriptor } from './stage-descriptor.ts';
 
 export {
   ATTEMPT_STATUSES,

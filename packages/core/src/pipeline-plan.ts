@@ -16,6 +16,8 @@ export interface InputBinding {
   stage: string;
   output: string;
   type: ArtifactType;
+  /** The input is a list: that output of every instance of a `foreach` stage, in item order. */
+  list?: true;
 }
 
 /**
@@ -33,6 +35,12 @@ export interface PlannedStage {
   params: Record<string, unknown>;
   /** `${{ … }}` expression evaluated when the stage becomes ready; absent = always. */
   when?: string;
+  /**
+   * Run-time fan-out: when the stage becomes ready, one instance per item of the list carried by
+   * this upstream json output (its metadata `items`). `params` then still holds the raw `with`,
+   * whose `${{ item… }}`, `${{ index }}` and `${{ params… }}` are resolved per instance.
+   */
+  foreach?: { stage: string; output: string };
   resources: { class: ResourceClass; gpu: number };
   retry: RetryPolicy;
   timeoutMs: number;

@@ -110,6 +110,12 @@ export const stageSpecSchema = z.strictObject({
   matrix: safeRecord(identifierKey, z.array(z.unknown()).min(1).max(MAX_MATRIX_VALUES))
     .refine((matrix) => Object.keys(matrix).length > 0, { error: 'must have at least one axis' })
     .optional(),
+  /**
+   * Run-time fan-out: one instance of the stage per item of the list that `<stage>.<output>`
+   * (a json output of a stage in needs) carries in its metadata `items`. `with` may read
+   * `${{ item… }}` and `${{ index }}`.
+   */
+  foreach: z.string().max(200).regex(INPUT_BINDING_PATTERN, { error: 'must look like <stage>.<output>' }).optional(),
 });
 export type StageSpec = z.output<typeof stageSpecSchema>;
 

@@ -310,6 +310,7 @@ export function planPipeline(specInput: unknown, catalog: StageCatalog, options:
   for (const entry of entries) {
     if (entry.spec === undefined) continue;
     bindInputs(entry, byId, plannedOwner, problems);
+    checkForeach(entry, byId, problems);
     if (!tooLarge) validateParams(entry, paramsKnown, declarations, runParams, problems);
     checkWhen(entry, byId, plannedOwner, paramsKnown, declarations, problems);
   }
@@ -379,16 +380,9 @@ function bindInputs(
     }
     const outputType = source.outputs[output] as InputBinding['type'];
     if (descriptor === undefined) continue;
-    const inputType = descriptor.inputs[name] as InputBinding['type'];
-    if (outputType !== inputType) {
-      problems.add(
-        path,
-        'PW_SPEC_INPUT_TYPE_MISMATCH',
-        `input ${name} of ${descriptor.type} expects ${inputType}, but ${stage}.${output} is ${outputType}`,
-      );
-      continue;
-    }
-    entry.inputs[name] = { stage, output, type: outputType };
+    const bound = bindingFor(name, descriptor, { stage, output, type: outputType }, plannedOwner);
+    if (typeof bound === 'string') problems.add(path, 'PW_SPEC_INPUT_TYPE_MISMATCH', bound);
+    else entry.inputs[name] = bound;
   }
 
   if (descriptor === undefined) return;
@@ -425,15 +419,61 @@ function bindInputs(
             `bind it with inputs: { ${name}: <stage>.<output> }`,
         );
       }
-    } else if (only.type !== inputType) {
-      problems.add(
-        path,
-        'PW_SPEC_INPUT_TYPE_MISMATCH',
-        `input ${name} of ${descriptor.type} expects ${inputType}, but ${only.stage}.${only.output} is ${only.type}`,
-      );
     } else {
-      entry.inputs[name] = only;
+      const bound = bindingFor(name, descriptor, only, plannedOwner);
+      if (typeof bound === 'string') problems.add(path, 'PW_SPEC_INPUT_TYPE_MISMATCH', bound);
+      else entry.inputs[name] = bound;
     }
+  }
+}
+
+/**
+ * The binding of input `name` to `candidate`, or why the types do not fit. A list input
+ * (`json[]`) takes an output of a `foreach` stage (every instance's, in item order); a plain
+ * input takes an output of a plain stage.
+ */
+function bindingFor(
+  name: string,
+  descriptor: StageDescriptor,
+  candidate: InputBinding,
+  plannedOwner: ReadonlyMap<string, StageEntry>,
+): InputBinding | string {
+  const inputType = descriptor.inputs[name] as string;
+  const fanOut = plannedOwner.get(candidate.stage)?.spec?.foreach !== undefined;
+  const provided = fanOut ? `${candidate.type}[]` : candidate.type;
+  if (provided !== inputType) {
+    const why = fanOut ? ` (${candidate.stage} is a foreach stage: its outputs form a list)` : inputType.endsWith('[]') ? ' (a list input takes an output of a foreach stage)' : '';
+    return `input ${name} of ${descriptor.type} expects ${inputType}, but ${candidate.stage}.${candidate.output} is ${provided}${why}`;
+  }
+  return fanOut ? { stage: candidate.stage, output: candidate.output, type: candidate.type, list: true } : { stage: candidate.stage, output: candidate.output, type: candidate.type };
+}
+
+/** A `foreach` must name a json output of a plain stage this stage needs. */
+function checkForeach(entry: StageEntry, byId: ReadonlyMap<string, StageEntry>, problems: ProblemList): void {
+  const spec = entry.spec as StageSpec;
+  if (spec.foreach === undefined) return;
+  const path = ['stages', entry.index, 'foreach'];
+  if (spec.matrix !== undefined) {
+    problems.add(path, 'PW_SPEC_FOREACH_INVALID', 'a stage may have a matrix (static fan-out) or a foreach (run-time fan-out), not both');
+    return;
+  }
+  const dot = spec.foreach.lastIndexOf('.');
+  const stage = spec.foreach.slice(0, dot);
+  const output = spec.foreach.slice(dot + 1);
+  const source = byId.get(stage);
+  if (!entry.needs.includes(stage) || source === undefined) {
+    problems.add(path, 'PW_SPEC_FOREACH_INVALID', `foreach reads ${stage}, which is not in needs of ${entry.id ?? `stages[${entry.index}]`}`);
+  } else if (source.spec?.matrix !== undefined || source.spec?.foreach !== undefined) {
+    problems.add(path, 'PW_SPEC_FOREACH_INVALID', `foreach must read a plain stage; ${stage} fans out itself`);
+  } else if (source.descriptor !== undefined && source.descriptor.outputs[output] !== 'json') {
+    const outputs = Object.keys(source.descriptor.outputs);
+    problems.add(
+      path,
+      'PW_SPEC_FOREACH_INVALID',
+      Object.hasOwn(source.descriptor.outputs, output)
+        ? `foreach needs a json output carrying the list; ${stage}.${output} is ${String(source.descriptor.outputs[output])}`
+        : `stage ${stage} (${source.descriptor.type}) has no output ${output}; outputs: ${list(outputs)}`,
+    );
   }
 }
 
@@ -476,6 +516,12 @@ function validateParams(
 
   const descriptor = entry.descriptor;
   if (!evaluable || descriptor === undefined) return;
+  if (spec.foreach !== undefined) {
+    // Resolved per instance at run time, when the items exist; the worker checks the result
+    // against the params schema (a mismatch fails that instance, non-retryably).
+    entry.params.push(withValue);
+    return;
+  }
   const multiple = entry.combinations.length > 1;
   for (const combination of entry.combinations) {
     const suffix = multiple ? ` (matrix ${JSON.stringify(combination)})` : '';
@@ -534,6 +580,12 @@ function withReferenceProblem(
     }
     return undefined;
   }
+  if (root === 'item' || root === 'index') {
+    if (spec.foreach === undefined) {
+      return { code: 'PW_SPEC_EXPRESSION_REFERENCE', message: `${String(root)} is only defined in a stage that has a foreach` };
+    }
+    return undefined;
+  }
   if (root === 'stages') {
     return {
       code: 'PW_SPEC_EXPRESSION_REFERENCE',
@@ -542,7 +594,7 @@ function withReferenceProblem(
         'pass upstream results through inputs, or gate the stage with when',
     };
   }
-  return { code: 'PW_SPEC_EXPRESSION_REFERENCE', message: `unknown name ${String(root)}; with may read params.* and matrix.*` };
+  return { code: 'PW_SPEC_EXPRESSION_REFERENCE', message: `unknown name ${String(root)}; with may read params.*, matrix.* and (with foreach) item and index` };
 }
 
 /**
@@ -633,6 +685,9 @@ function planStage(entry: StageEntry, byId: ReadonlyMap<string, StageEntry>, spe
     outputs: { ...descriptor.outputs },
     params: entry.params[k] as Record<string, unknown>,
     ...(spec.when === undefined ? {} : { when: spec.when }),
+    ...(spec.foreach === undefined
+      ? {}
+      : { foreach: { stage: spec.foreach.slice(0, spec.foreach.lastIndexOf('.')), output: spec.foreach.slice(spec.foreach.lastIndexOf('.') + 1) } }),
     resources: { class: gpu >= 1 ? 'gpu' : 'cpu', gpu },
     retry: { ...retry },
     timeoutMs: spec.timeoutMs ?? descriptor.defaultTimeoutMs ?? DEFAULT_STAGE_TIMEOUT_MS,

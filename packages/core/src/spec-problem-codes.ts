@@ -35,6 +35,9 @@ export const SPEC_PROBLEM_CODES = {
   },
   PW_SPEC_EXPRESSION_EVAL: { description: 'An expression in `with` fails when evaluated at submit time (type error, division by zero).' },
   PW_SPEC_MATRIX_TOO_LARGE: { description: 'A stage matrix expands into more combinations than allowed.' },
+  PW_SPEC_FOREACH_INVALID: {
+    description: 'A `foreach` does not name a json output of a stage in `needs`, or is combined with `matrix`.',
+  },
 } as const satisfies Record<string, { description: string }>;
 
 export type SpecProblemCode = keyof typeof SPEC_PROBLEM_CODES;

@@ -1,6 +1,9 @@
 import type { z } from 'zod';
 import type { ArtifactType } from './artifact-ref.ts';
 
+/** The type of a stage input: one artifact, or (`json[]`, …) the list a fan-out produced. */
+export type InputType = ArtifactType | `${ArtifactType}[]`;
+
 /** What validation and planning need to know about a stage type; no code that runs it. */
 export interface StageDescriptor {
   /** `family.name@version`, e.g. `train.logistic@1`. */
@@ -8,8 +11,11 @@ export interface StageDescriptor {
   /** `ingest`, `train`, …: picks the queue family. */
   family: string;
   description: string;
-  /** Input name -> artifact type. Every input is required. */
-  inputs: Record<string, ArtifactType>;
+  /**
+   * Input name -> artifact type. Every input is required. A type ending in `[]` is a list: it
+   * binds to an output of a `foreach` stage and receives that output of every instance.
+   */
+  inputs: Record<string, InputType>;
   /** Output name -> artifact type. */
   outputs: Record<string, ArtifactType>;
   /** Schema of `with:`; applied with defaults at submit time. */
