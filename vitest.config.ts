@@ -52,6 +52,19 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          // The dashboard in Debian's Chromium against the in-process stack; needs the dashboard
+          // built first (npm run test:browser and npm test build it).
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          exclude,
+          globalSetup,
+          testTimeout: 180_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           exclude,

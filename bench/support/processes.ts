@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { REPO_ROOT, type BenchContext } from './context.ts';
 
 /** A child process the benchmark started, stopped by its cleanup. */
@@ -18,13 +19,22 @@ export interface SpawnOptions {
   env?: Record<string, string>;
   args?: string[];
   nodeArgs?: string[];
+  /** TypeScript modules to load (`--import`) after tsx, before the entry. */
+  preload?: string[];
   ipc?: boolean;
 }
 
 /** Starts a TypeScript entry with `node --import tsx`, as the services run in production. */
 export function spawnTs(ctx: BenchContext, name: string, entry: string, options: SpawnOptions = {}): BenchProcess {
   const stdio: StdioOptions = options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'];
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', resolve(REPO_ROOT, entry), ...(options.args ?? [])], {
+  const child = spawn(process.execPath, [
+    ...(options.nodeArgs ?? []),
+    '--import',
+    'tsx',
+    ...(options.preload ?? []).flatMap((p) => ['--import', pathToFileURL(resolve(REPO_ROOT, p)).href]),
+    resolve(REPO_ROOT, entry),
+    ...(options.args ?? []),
+  ], {
     cwd: REPO_ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', ...options.env },
     stdio,

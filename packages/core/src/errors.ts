@@ -155,6 +155,24 @@ export const ERRORS = {
     message: "A stage succeeded without a declared output",
     description: "The worker reported success but one of the outputs the stage type declares was missing; the attempt is FAILED, since consumers could not bind to it.",
   },
+  PW_ERR_FOREACH_NOT_A_LIST: {
+    status: 422,
+    retryable: false,
+    message: "The foreach source carries no list of items",
+    description: "The upstream json output a foreach stage maps over has no `items` array in its metadata (or more than 10,000 items); the stage that writes it must put the list there.",
+  },
+  PW_ERR_FOREACH_CHANGED: {
+    status: 409,
+    retryable: false,
+    message: "The foreach list changed size on retry",
+    description: "A retried foreach stage found a list of a different length than its existing instances; submit a new run to fan out anew.",
+  },
+  PW_ERR_FOREACH_ITEM_FAILED: {
+    status: 500,
+    retryable: false,
+    message: "Instances of a foreach stage failed",
+    description: "A foreach group ends FAILED when any of its instances did not succeed; the error names them. Retrying the run re-runs the failed instances.",
+  },
   PW_ERR_STAGE_CRASHED: {
     status: 500,
     retryable: true,

@@ -12,7 +12,8 @@ import {
 import { and, asc, desc, eq, isNotNull, ne, runs, stageRuns, type Database } from '@pipewright/db';
 import { enqueueStage } from './enqueue-stage.ts';
 import { notifyRunChanged } from './notify-run-changed.ts';
-import { resolveStageInputs } from './resolve-stage-inputs.ts';
+import { expandForeach, settleForeachGroups } from './expand-foreach.ts';
+import { inputDigests, resolveStageInputs } from './resolve-stage-inputs.ts';
 
 type RunRow = typeof runs.$inferSelect;
 type StageRow = typeof stageRuns.$inferSelect;
@@ -34,14 +35,17 @@ export interface AdvanceResult {
 export async function advanceRun(tx: Database, run: RunRow, now: Date): Promise<AdvanceResult> {
   await notifyRunChanged(tx, run.id, 'state');
   if (run.status !== 'QUEUED' && run.status !== 'RUNNING' && run.status !== 'CANCELING') return { enqueued: 0, runStatus: run.status };
-  const stages = await tx.select().from(stageRuns).where(eq(stageRuns.runId, run.id)).orderBy(asc(stageRuns.position));
+  const stages = await tx.select().from(stageRuns).where(eq(stageRuns.runId, run.id)).orderBy(asc(stageRuns.position), asc(stageRuns.stageKey));
   const byKey = new Map(stages.map((s) => [s.stageKey, s]));
   let enqueued = 0;
+  await settleForeachGroups(tx, stages, now);
 
   // Stages are in topological order, so one pass sees the final state of every need, including
   // needs that this same pass served from the cache.
   if (run.status !== 'CANCELING') {
-    for (const stage of stages) {
+    // Indexed, not for…of over a copy: a foreach group inserts its instances right after itself.
+    for (let i = 0; i < stages.length; i += 1) {
+      const stage = stages[i] as StageRow;
       if (stage.status !== 'PENDING') continue;
       const needs = stage.needs.map((k) => byKey.get(k)).filter((s): s is StageRow => s !== undefined);
       if (needs.some((n) => BLOCKING_NEED.has(n.status))) {
@@ -61,11 +65,23 @@ export async function advanceRun(tx: Database, run: RunRow, now: Date): Promise<
           continue;
         }
       }
+      if (stage.foreach && stage.parentKey === null) {
+        const instances = await expandForeach(tx, run, stage, byKey, now);
+        if (!Array.isArray(instances)) {
+          await setStage(tx, stage, { status: 'FAILED', finishedAt: now, error: instances });
+          continue;
+        }
+        const fresh = instances.filter((s) => !byKey.has(s.stageKey));
+        stages.splice(i + 1, 0, ...fresh);
+        for (const s of fresh) byKey.set(s.stageKey, s);
+        await settleForeachGroups(tx, [stage, ...instances], now); // an empty list ends at once
+        continue;
+      }
       const inputs = await resolveStageInputs(tx, stage, byKey);
       const components: CacheComponents = {
         type: stage.uses,
         params: JSON.parse(canonicalJson(stage.params)) as Record<string, unknown>,
-        inputs: Object.fromEntries(Object.entries(inputs).map(([name, r]) => [name, r.ref.digest])),
+        inputs: inputDigests(inputs),
       };
       const key = cacheKeyOf(components);
       const { explanation, hit } = await explainCache(tx, run, stage, key, components);

@@ -38,7 +38,17 @@ export async function applyStageEvent(db: Database, event: StageEvent, now: () =
 
     switch (event.type) {
       case 'stage.started': {
-        if (attempt.status !== 'QUEUED') return { outcome: 'stale' as const, enqueued: 0 };
+        if (attempt.status !== 'QUEUED') {
+          // Events are applied concurrently, so a worker's result can overtake its start. Keep
+          // who ran the attempt and when it started (replacing the success path's fallback).
+          if (attempt.workerId === null && (attempt.status === 'SUCCEEDED' || attempt.status === 'FAILED')) {
+            await tx
+              .update(attempts)
+              .set({ workerId: event.workerId, host: event.host, backend: attempt.backend ?? event.backend ?? null, startedAt: new Date(event.at) })
+              .where(eq(attempts.id, attempt.id));
+          }
+          return { outcome: 'stale' as const, enqueued: 0 };
+        }
         await tx
           .update(attempts)
           .set({ status: 'RUNNING', workerId: event.workerId, host: event.host, backend: event.backend ?? null, startedAt: new Date(event.at) })

@@ -31,8 +31,9 @@ export async function cancelRun(db: Database, runId: string, stageKey?: string, 
     const all = await tx.select().from(stageRuns).where(eq(stageRuns.runId, runId));
     let targets = all;
     if (stageKey !== undefined) {
-      targets = all.filter((s) => s.stageKey === stageKey);
-      const target = targets[0];
+      // Canceling a foreach group cancels its instances too.
+      targets = all.filter((s) => s.stageKey === stageKey || s.parentKey === stageKey);
+      const target = targets.find((s) => s.stageKey === stageKey);
       if (!target) throw new PipewrightError('PW_ERR_STAGE_NOT_FOUND', `run ${runId} has no stage "${stageKey}"`);
       if (isTerminalStageStatus(target.status)) {
         throw new PipewrightError('PW_ERR_RUN_NOT_CANCELABLE', `stage ${stageKey} already ended ${target.status}`, { status: target.status });

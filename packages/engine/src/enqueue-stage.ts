@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { attempts, eq, lineageEdges, outbox, sql, stageRuns, type Database } from '@pipewright/db';
 import { stageJobId, stageQueueName, type StageJob } from '@pipewright/queue';
 import type { OutboxMessage } from './outbox-message.ts';
-import type { ResolvedInput } from './resolve-stage-inputs.ts';
+import type { ResolvedInputs } from './resolve-stage-inputs.ts';
 
 type StageRow = typeof stageRuns.$inferSelect;
 
@@ -10,7 +10,7 @@ export interface EnqueueStageInput {
   runId: string;
   teamId: string | null;
   stage: StageRow;
-  inputs: Record<string, ResolvedInput>;
+  inputs: ResolvedInputs;
   attemptNumber: number;
   /** Delay before the job may start (retry backoff); 0 = now. */
   delayMs: number;
@@ -37,7 +37,11 @@ export async function enqueueStage(tx: Database, input: EnqueueStageInput): Prom
     queuedAt: input.now,
   });
 
-  const edges = Object.entries(input.inputs).map(([inputName, r]) => ({
+  const bound = [
+    ...Object.entries(input.inputs.single),
+    ...Object.entries(input.inputs.lists).flatMap(([name, list]) => list.map((r, i) => [`${name}[${i}]`, r] as const)),
+  ];
+  const edges = bound.map(([inputName, r]) => ({
     id: randomUUID(),
     runId,
     artifactId: r.artifactId,
@@ -69,8 +73,9 @@ export function buildStageJob(input: {
   stage: StageRow;
   attemptId: string;
   attemptNumber: number;
-  inputs: Record<string, ResolvedInput>;
+  inputs: ResolvedInputs;
 }): StageJob {
+  const lists = Object.entries(input.inputs.lists);
   return {
     runId: input.runId,
     stageRunId: input.stage.id,
@@ -79,7 +84,8 @@ export function buildStageJob(input: {
     stageKey: input.stage.stageKey,
     uses: input.stage.uses,
     params: input.stage.params,
-    inputs: Object.fromEntries(Object.entries(input.inputs).map(([k, r]) => [k, r.ref])),
+    inputs: Object.fromEntries(Object.entries(input.inputs.single).map(([k, r]) => [k, r.ref])),
+    ...(lists.length ? { inputLists: Object.fromEntries(lists.map(([k, list]) => [k, list.map((r) => r.ref)])) } : {}),
     timeoutMs: input.stage.timeoutMs,
     teamId: input.teamId,
   };

@@ -47,14 +47,20 @@ export async function retryRun(db: Database, input: RetryRunInput): Promise<Retr
     const graph = stages.map((s) => ({ id: s.stageKey, needs: s.needs }));
     const withDescendants = (key: string) => [key, ...descendants(key, graph)];
 
+    // The failure frontier always re-runs (a run left with a FAILED stage would just fail again);
+    // fromStage and param overrides add to it.
     const reset = new Set<string>();
+    for (const s of stages) {
+      if (!RERUN_STATUSES.has(s.status)) continue;
+      // A foreach group that fanned out failed because of its instances: they carry the failure.
+      if (s.foreach && stages.some((i) => i.parentKey === s.stageKey)) continue;
+      for (const k of withDescendants(s.stageKey)) reset.add(k);
+    }
     if (input.fromStage !== undefined) {
       if (!stages.some((s) => s.stageKey === input.fromStage)) {
         throw new PipewrightError('PW_ERR_STAGE_NOT_FOUND', `run ${run.id} has no stage "${input.fromStage}"`, { field: 'fromStage' });
       }
       for (const k of withDescendants(input.fromStage)) reset.add(k);
-    } else {
-      for (const s of stages) if (RERUN_STATUSES.has(s.status)) for (const k of withDescendants(s.stageKey)) reset.add(k);
     }
 
     const paramChanges = new Map<string, PlannedStage>();
@@ -65,6 +71,26 @@ export async function retryRun(db: Database, input: RetryRunInput): Promise<Retr
         if (canonicalJson(stored.params) !== canonicalJson(planned.params) || (stored.whenExpr ?? undefined) !== planned.when) {
           paramChanges.set(planned.id, planned);
           for (const k of withDescendants(planned.id)) reset.add(k);
+        }
+      }
+    }
+    // Foreach groups: an instance that re-runs reopens its group (and what follows it) but not
+    // its siblings, which keep their outputs; a group re-run for any other reason (fromStage,
+    // changed params) re-runs every instance. (An upstream change reaches the instances directly:
+    // they have the group's needs.)
+    const reopenedByInstances = new Set<string>();
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const s of stages) {
+        const group = s.parentKey;
+        if (group === null) continue;
+        if (reset.has(s.stageKey) && !reset.has(group)) {
+          reopenedByInstances.add(group);
+          for (const k of withDescendants(group)) reset.add(k);
+          grew = true;
+        } else if (reset.has(group) && !reopenedByInstances.has(group) && !reset.has(s.stageKey)) {
+          reset.add(s.stageKey);
+          grew = true;
         }
       }
     }

@@ -89,6 +89,7 @@ export async function submitRun(db: Database, input: SubmitRunInput): Promise<Su
       outputs: s.outputs,
       params: s.params,
       whenExpr: s.when ?? null,
+      foreach: s.foreach ?? null,
       resourceClass: s.resources.class,
       gpu: s.resources.gpu,
       retry: s.retry,

@@ -20,6 +20,8 @@ export const stageJobSchema = z.object({
   uses: z.string(),
   params: z.record(z.string(), z.unknown()),
   inputs: z.record(z.string(), artifactRefSchema),
+  /** List inputs (`json[]`, …): that output of every instance of a foreach stage, in item order. */
+  inputLists: z.record(z.string(), z.array(artifactRefSchema)).optional(),
   timeoutMs: z.number().int().positive(),
   teamId: z.string().nullable().optional(),
 });

@@ -6,7 +6,30 @@ import { preprocessStandardizeStage } from './builtin/preprocess-standardize.ts'
 import { splitTrainTestStage } from './builtin/split-train-test.ts';
 import { trainLogisticStage } from './builtin/train-logistic.ts';
 import { trainMlpStage } from './builtin/train-mlp.ts';
-import { utilMergeStage, utilNoopStage, utilTransformStage } from './builtin/util-stages.ts';
+import { evaluateRegressionStage } from './builtin/evaluate-regression.ts';
+import { trainLinearStage } from './builtin/train-linear.ts';
+import { trainMlpRegressorStage } from './builtin/train-mlp-regressor.ts';
+import { trainRandomForestRegressorStage, trainRandomForestStage } from './builtin/train-random-forest.ts';
+import { featuresWindowStage } from './builtin/features-window.ts';
+import { selectBestStage } from './builtin/select-best.ts';
+import { selectGridStage, selectRandomStage } from './builtin/select-search.ts';
+import { selectTrialStage } from './builtin/select-trial.ts';
+import { utilFanOutStage, utilGatherStage, utilMergeStage, utilNoopStage, utilTransformStage } from './builtin/util-stages.ts';
+import { createIngestJsonStage } from './builtin/ingest-json.ts';
+import { createIngestHttpStage } from './builtin/ingest-http.ts';
+import type { IngestHttpOptions } from './builtin/ingest-http.ts';
+import { createIngestPostgresStage } from './builtin/ingest-postgres.ts';
+import type { IngestPostgresOptions } from './builtin/ingest-postgres.ts';
+import { validateExpectationsStage } from './builtin/validate-expectations.ts';
+import { preprocessImputeStage } from './builtin/preprocess-impute.ts';
+import { preprocessEncodeStage } from './builtin/preprocess-encode.ts';
+import { preprocessScaleStage } from './builtin/preprocess-scale.ts';
+import { preprocessBalanceStage } from './builtin/preprocess-balance.ts';
+import { splitKfoldStage } from './builtin/split-kfold.ts';
+import { featuresPolynomialStage } from './builtin/features-polynomial.ts';
+import { featuresDatePartsStage } from './builtin/features-date-parts.ts';
+import { featuresSelectKBestStage } from './builtin/features-select-k-best.ts';
+import { textTfidfStage } from './builtin/text-tfidf.ts';
 
 export interface BuiltinStagesOptions {
   /**
@@ -14,6 +37,18 @@ export interface BuiltinStagesOptions {
    * @defaultValue the process' working directory when a stage runs
    */
   dataDir?: string;
+  /**
+   * ingest.http@1: hosts it may fetch although they resolve to private, loopback, link-local or
+   * unique-local addresses (`allowHosts`), and its size and time caps.
+   * @defaultValue public addresses only
+   */
+  http?: IngestHttpOptions;
+  /**
+   * ingest.postgres@1: the named connections pipelines may query (`connections`), whether a spec
+   * may pass a URL instead, and its row and timeout caps.
+   * @defaultValue no connections (every query fails until the worker names some)
+   */
+  postgres?: IngestPostgresOptions;
 }
 
 /** The built-in stages, configured for one worker. */
@@ -26,9 +61,34 @@ export function createBuiltinStages(options: BuiltinStagesOptions = {}): StageDe
     trainLogisticStage,
     trainMlpStage,
     evaluateClassificationStage,
+    trainLinearStage,
+    trainMlpRegressorStage,
+    trainRandomForestStage,
+    trainRandomForestRegressorStage,
+    evaluateRegressionStage,
+    featuresWindowStage,
+    selectGridStage,
+    selectRandomStage,
+    selectTrialStage,
+    selectBestStage,
     utilNoopStage,
     utilTransformStage,
     utilMergeStage,
+    utilFanOutStage,
+    utilGatherStage,
+    createIngestJsonStage(ingest),
+    createIngestHttpStage(options.http),
+    createIngestPostgresStage(options.postgres),
+    validateExpectationsStage,
+    preprocessImputeStage,
+    preprocessEncodeStage,
+    preprocessScaleStage,
+    preprocessBalanceStage,
+    splitKfoldStage,
+    featuresPolynomialStage,
+    featuresDatePartsStage,
+    featuresSelectKBestStage,
+    textTfidfStage,
   ];
 }
 

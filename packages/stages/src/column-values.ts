@@ -89,11 +89,46 @@ export function readText(table: Table, name: string): (string | null)[] {
     });
   }
   const out = new Array<string | null>(column.length);
-  for (let i = 0; i < column.length; i++) {
-    const v: unknown = column.get(i);
-    out[i] = v === null || v === undefined ? null : String(v);
+  if (!DataType.isUtf8(column.type)) {
+    for (let i = 0; i < column.length; i++) {
+      const v: unknown = column.get(i);
+      out[i] = v === null || v === undefined ? null : String(v);
+    }
+    return out;
+  }
+  let at = 0;
+  for (const chunk of column.data as Data[]) {
+    decodeUtf8Chunk(chunk, out, at);
+    at += chunk.length;
   }
   return out;
+}
+
+/**
+ * Decodes a Utf8 chunk's cells into `out`. An all-ASCII buffer (most categorical data) is
+ * decoded once and sliced, which costs far less than one decoder call per cell.
+ */
+function decodeUtf8Chunk(chunk: Data, out: (string | null)[], at: number): void {
+  const bytes = chunk.values as Uint8Array;
+  const offsets = chunk.valueOffsets as Int32Array;
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const start = offsets[0]!;
+  const end = offsets[chunk.length]!;
+  let ascii = true;
+  for (let k = start; k < end; k++) {
+    if (bytes[k]! > 0x7f) {
+      ascii = false;
+      break;
+    }
+  }
+  const whole = ascii ? buffer.toString('latin1', start, end) : undefined;
+  const bitmap = chunk.nullCount > 0 ? chunk.nullBitmap : undefined;
+  for (let i = 0; i < chunk.length; i++) {
+    const bit = chunk.offset + i;
+    if (bitmap && !((bitmap[bit >> 3]! >> (bit & 7)) & 1)) out[at + i] = null;
+    else if (whole !== undefined) out[at + i] = whole.slice(offsets[i]! - start, offsets[i + 1]! - start);
+    else out[at + i] = buffer.toString('utf8', offsets[i]!, offsets[i + 1]!);
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { ArtifactRef, ArtifactType, StageDescriptor } from '@pipewright/core';
+import type { ArtifactRef, ArtifactType, InputType, StageDescriptor } from '@pipewright/core';
 import type { ArtifactStore } from '@pipewright/artifacts';
 
 /** One point of a metric series, e.g. `{ name: 'loss', step: 3, value: 0.21 }`. */
@@ -19,6 +19,8 @@ export interface StageContext<P> {
   params: P;
   /** Input name -> artifact, resolved by the orchestrator. */
   inputs: Record<string, ArtifactRef>;
+  /** List inputs (types like `json[]`): that output of every instance of a foreach stage, in item order. */
+  inputLists: Record<string, ArtifactRef[]>;
   store: ArtifactStore;
   /** Aborted on cancel or timeout; handlers check it between epochs/batches. */
   signal: AbortSignal;
@@ -50,7 +52,7 @@ export interface StageDefinition<S extends z.ZodType = z.ZodType> extends StageD
 export function defineStage<S extends z.ZodType>(definition: {
   type: string;
   description: string;
-  inputs: Record<string, ArtifactType>;
+  inputs: Record<string, InputType>;
   outputs: Record<string, ArtifactType>;
   params: S;
   defaultTimeoutMs?: number;

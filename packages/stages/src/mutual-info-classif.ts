@@ -39,13 +39,21 @@ function gaussian(random: () => number): () => number {
   };
 }
 
-/** The largest double below `x` (np.nextafter(x, 0)) for x > 0; 0 stays 0. */
+const scratch = new Float64Array(1);
+/** The same 8 bytes as two 32-bit words, low word first on little-endian machines. */
+const words = new Uint32Array(scratch.buffer);
+const LOW = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
+
+/** The largest double below `x` (np.nextafter(x, 0)) for finite x > 0; 0 stays 0. */
 function nextDown(x: number): number {
   if (x <= 0) return x;
-  const buffer = new Float64Array([x]);
-  const bits = new BigInt64Array(buffer.buffer);
-  bits[0]! -= 1n;
-  return buffer[0]!;
+  scratch[0] = x;
+  // Positive doubles order like their bit patterns: one less is the next double down.
+  if (words[LOW] === 0) {
+    words[LOW] = 0xffffffff;
+    words[1 - LOW]!--;
+  } else words[LOW]!--;
+  return scratch[0]!;
 }
 
 /**
@@ -71,7 +79,7 @@ export function mutualInfoClassif(x: Float64Array, classOf: Int32Array, classes:
   const normal = gaussian(options.random);
   for (let i = 0; i < n; i++) c[i]! += jitter * normal();
 
-  // Rows of each class, sorted by value.
+  // Neighbour radii within each class, on the class' sorted values (a native numeric sort).
   const counts = new Int32Array(classes);
   for (let i = 0; i < n; i++) counts[classOf[i]!]!++;
   const radius = new Float64Array(n);
@@ -81,11 +89,10 @@ export function mutualInfoClassif(x: Float64Array, classOf: Int32Array, classes:
     if (count <= 1) continue;
     const k = Math.min(k0, count - 1);
     const members = new Float64Array(count);
-    const rowOf = new Int32Array(count);
     let m = 0;
-    for (let i = 0; i < n; i++) if (classOf[i] === cls) rowOf[m++] = i;
-    rowOf.sort((a, b) => c[a]! - c[b]!);
-    for (let p = 0; p < count; p++) members[p] = c[rowOf[p]!]!;
+    for (let i = 0; i < n; i++) if (classOf[i] === cls) members[m++] = c[i]!;
+    members.sort();
+    const radii = new Float64Array(count);
     for (let p = 0; p < count; p++) {
       // k-th nearest other member: merge outwards from p.
       let left = p - 1;
@@ -102,10 +109,14 @@ export function mutualInfoClassif(x: Float64Array, classOf: Int32Array, classes:
           right++;
         }
       }
-      const row = rowOf[p]!;
       // KDTree distances are sqrt of squared differences; the radius excludes the k-th neighbour.
-      radius[row] = nextDown(Math.sqrt(d * d));
-      kOf[row] = k;
+      radii[p] = nextDown(Math.sqrt(d * d));
+    }
+    // Equal values have equal neighbour distances, so any position of a row's value will do.
+    for (let i = 0; i < n; i++) {
+      if (classOf[i] !== cls) continue;
+      radius[i] = radii[lowerBound(members, c[i]!)]!;
+      kOf[i] = k;
     }
   }
   // Points of classes with a single member take no part (scikit-learn masks them out).

@@ -13,7 +13,7 @@ export interface ReadCsvStreamOptions {
   /** Field delimiter. @defaultValue `,` */
   delimiter?: string;
   signal: AbortSignal;
-  /** @defaultValue 10,000 */
+  /** A wider header is refused. @defaultValue 100,000 */
   maxColumns?: number;
 }
 
@@ -36,12 +36,13 @@ export async function readCsvStream(source: Readable, options: ReadCsvStreamOpti
   );
   source.on('error', (error) => parser.destroy(error));
   let header: string[] | undefined;
-  const table = new TableAccumulator(options.maxColumns);
+  const maxColumns = options.maxColumns ?? 100_000;
+  const table = new TableAccumulator(maxColumns);
   try {
     for await (const record of parser as AsyncIterable<string[]>) {
       if (!header) {
         header = record;
-        checkHeader(header, options.maxColumns ?? 10_000);
+        checkHeader(header, maxColumns);
         for (const name of header) table.column(name);
         continue;
       }

@@ -6,6 +6,8 @@ export function shortId(id: string): string {
 
 export function formatDuration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—';
+  // A live duration read against this machine's clock can come out a little below zero.
+  if (ms < 0) ms = 0;
   if (ms < 1000) return `${Math.round(ms)} ms`;
   const s = ms / 1000;
   if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)} s`;

@@ -73,6 +73,7 @@ export async function runStageJob(job: StageJob, deps: StageJobDeps): Promise<'s
         definition.run({
           params: params.data,
           inputs: job.inputs,
+          inputLists: job.inputLists ?? {},
           store: deps.store,
           signal: controller.signal,
           logger: {

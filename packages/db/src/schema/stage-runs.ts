@@ -19,6 +19,11 @@ export const stageRuns = pgTable(
     outputs: jsonb('outputs').$type<Record<string, ArtifactType>>().notNull(),
     params: jsonb('params').$type<Record<string, unknown>>().notNull(),
     whenExpr: text('when_expr'),
+    /** Run-time fan-out: the upstream json output whose metadata `items` this stage maps over. */
+    foreach: jsonb('foreach').$type<{ stage: string; output: string }>(),
+    /** For an instance of a foreach stage: the foreach stage's key, and the item's index. */
+    parentKey: text('parent_key'),
+    itemIndex: integer('item_index'),
     resourceClass: text('resource_class').$type<'cpu' | 'gpu'>().notNull(),
     gpu: integer('gpu').notNull().default(0),
     retry: jsonb('retry').$type<RetryPolicy>().notNull(),

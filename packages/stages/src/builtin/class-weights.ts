@@ -44,9 +44,9 @@ export function classWeightsFor(
 }
 
 /**
- * Reads class weights from a json artifact (e.g. one written by a class-imbalance stage):
- * either a record label -> weight, or an object holding one under `classWeights`, `classWeight`
- * or `weights`.
+ * Reads class weights from a json artifact (e.g. the `weights` output of preprocess.balance@1):
+ * either a record label -> weight, or an object holding one under `byClass`, `classWeights`,
+ * `classWeight` or `weights`.
  */
 export async function readClassWeights(store: ArtifactStore, ref: ArtifactRef): Promise<ClassWeightParam> {
   const value = await readJson<unknown>(store, ref);
@@ -59,11 +59,11 @@ export async function readClassWeights(store: ArtifactStore, ref: ArtifactRef): 
 }
 
 function pickRecord(value: unknown): unknown {
-  if (value === 'balanced') return value;
-  if (typeof value !== 'object' || value === null) return value;
-  for (const key of ['classWeights', 'classWeight', 'weights']) {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  // preprocess.balance@1 writes `byClass`; `weights` there is an array in class order.
+  for (const key of ['byClass', 'classWeights', 'classWeight', 'weights']) {
     const inner = (value as Record<string, unknown>)[key];
-    if (inner !== undefined) return inner;
+    if (inner === 'balanced' || (typeof inner === 'object' && inner !== null && !Array.isArray(inner))) return inner;
   }
   return value;
 }

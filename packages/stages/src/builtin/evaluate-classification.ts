@@ -1,24 +1,23 @@
-import type { Tensor } from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { StageError } from '@pipewright/core';
 import { defineStage } from '../define-stage.ts';
 import { writeJson } from '../json-io.ts';
-import {
-  accuracyScore,
-  binaryPrecisionRecallF1,
-  confusionMatrix,
-  macroPrecisionRecallF1,
-} from '../metrics/classification-metrics.ts';
-import type { Label } from '../metrics/classification-metrics.ts';
-import { rocAucOneVsRestMacro, rocAucScore } from '../metrics/roc-auc.ts';
-import { featureMatrix, labelColumn, readTable } from '../table-io.ts';
-import { loadTensorflow } from '../tf-backend.ts';
-import { loadModel } from '../tf-artifact-io.ts';
-import type { ClassifierMetadata } from './fit-classifier.ts';
+import type { ClassScores, Label } from '../metrics/classification-metrics.ts';
+import { scoreClassification } from '../metrics/classification-report.ts';
+import type { ClassificationScores } from '../metrics/classification-report.ts';
+import { labelColumn, readTable } from '../table-io.ts';
+import { isClassifier } from './model-metadata.ts';
+import { predictTable } from './predict-table.ts';
 
 const params = z.strictObject({
   /** Probability of the positive class from which a binary prediction is positive. */
   threshold: z.number().gt(0).lt(1).default(0.5),
+  /**
+   * Binary only: also report `recall_at_precision`, the best recall over thresholds whose
+   * precision is at least this (e.g. 0.9: at most one alert in ten is false), and the threshold
+   * that gets it. @defaultValue not reported
+   */
+  recallAtPrecision: z.number().gt(0).max(1).optional(),
 });
 
 /** The `report` output of `evaluate.classification@1`. */
@@ -29,10 +28,16 @@ export interface ClassificationReport {
   /** Binary only: the class precision, recall and F1 are about (classes[1], e.g. 1). */
   positiveClass?: Label;
   threshold?: number;
-  /** Binary: of the positive class. Multiclass: macro averages; roc_auc one-vs-rest. */
+  /** See ClassificationScores.metrics. */
   metrics: Record<string, number>;
+  /** Precision, recall, F1 and support of every class, in `classes` order. */
+  perClass: ClassScores[];
   /** Rows are true labels, columns predicted labels, both in `labels` order. */
   confusionMatrix: { labels: Label[]; matrix: number[][] };
+  /** Binary with recallAtPrecision: the operating point (threshold Infinity: none reaches it). */
+  operatingPoint?: ClassificationScores['operatingPoint'];
+  /** Metrics left out because they are undefined on this test set, with the reason. */
+  undefinedMetrics?: Record<string, string>;
   samples: number;
   model: string;
   test: string;
@@ -41,77 +46,52 @@ export interface ClassificationReport {
 export const evaluateClassificationStage = defineStage({
   type: 'evaluate.classification@1',
   description:
-    'Scores a classifier on a held-out table: accuracy, precision, recall, F1 (of class 1 for binary ' +
-    'targets, macro-averaged otherwise), ROC-AUC and the confusion matrix.',
+    'Scores a classifier (any train.* classifier, TensorFlow.js or random forest) on a held-out table, ' +
+    "with scikit-learn's definitions: accuracy, balanced accuracy, precision/recall/F1 (of class 1 " +
+    'for binary targets, macro otherwise, plus _macro and _weighted averages and per class), ROC-AUC ' +
+    '(one-vs-rest macro for multiclass), PR-AUC (average precision), log loss, the confusion matrix, ' +
+    'and optionally the recall at a fixed precision.',
   inputs: { model: 'model', test: 'table' },
   outputs: { report: 'json' },
   params,
   defaultTimeoutMs: 30 * 60_000,
   async run(ctx) {
-    const { tf, backend } = await loadTensorflow();
-    ctx.setBackend(backend);
     const modelRef = ctx.inputs.model!;
     const testRef = ctx.inputs.test!;
-    const model = await loadModel(ctx.store, modelRef);
-    let probabilities: Float32Array;
-    let meta: ClassifierMetadata;
-    let yTrue: Label[];
-    try {
-      meta = classifierMetadata(model.getUserDefinedMetadata(), modelRef.metadata);
-      const test = await readTable(ctx.store, testRef);
-      yTrue = labelColumn(test, meta.target);
-      const x = featureMatrix(test, meta.features, Float32Array);
-      ctx.signal.throwIfAborted();
-      const input = tf.tensor2d(x.values, [x.rows, x.cols]);
-      try {
-        const output = model.predict(input) as Tensor;
-        probabilities = (await output.data()) as Float32Array;
-        output.dispose();
-      } finally {
-        input.dispose();
-      }
-    } finally {
-      model.dispose();
+    const test = await readTable(ctx.store, testRef);
+    ctx.signal.throwIfAborted();
+    const predictions = await predictTable(ctx.store, modelRef, test);
+    if (predictions.backend) ctx.setBackend(predictions.backend);
+    const meta = predictions.meta;
+    if (!isClassifier(meta)) {
+      throw StageError.nonRetryable('PW_ERR_BAD_DATA', `the model is a ${meta.task} model; use evaluate.regression@1`);
     }
-
+    const yTrue = labelColumn(test, meta.target);
     const classes = meta.classes;
     const unseen = [...new Set(yTrue.filter((label) => !classes.includes(label)))];
-    if (unseen.length > 0) {
-      ctx.logger.warn('test labels the model never saw count as errors', { labels: unseen });
+    if (unseen.length > 0) ctx.logger.warn('test labels the model never saw count as errors', { labels: unseen });
+
+    const binary = meta.task === 'binary';
+    const scores = scoreClassification(yTrue, predictions.values, classes, {
+      threshold: ctx.params.threshold,
+      minPrecision: ctx.params.recallAtPrecision,
+    });
+    for (const [metric, reason] of Object.entries(scores.undefinedMetrics)) ctx.logger.warn(`${metric} is undefined: ${reason}`);
+    const metrics = { ...scores.metrics };
+    if (scores.operatingPoint && Number.isFinite(scores.operatingPoint.threshold)) {
+      metrics.threshold_at_precision = scores.operatingPoint.threshold;
     }
-    const metrics: Record<string, number> = {};
-    let yPred: Label[];
-    let extra: Partial<ClassificationReport> = {};
-    if (meta.task === 'binary') {
-      const positive = classes[1]!;
-      const threshold = ctx.params.threshold;
-      yPred = Array.from(probabilities, (p) => (p >= threshold ? positive : classes[0]!));
-      const prf = binaryPrecisionRecallF1(yTrue, yPred, positive);
-      Object.assign(metrics, { accuracy: accuracyScore(yTrue, yPred), ...prf });
-      const auc = rocAucScore(yTrue.map((label) => label === positive), probabilities);
-      if (!Number.isNaN(auc)) metrics.roc_auc = auc;
-      extra = { positiveClass: positive, threshold };
-    } else {
-      const k = classes.length;
-      yPred = yTrue.map((_, i) => {
-        let best = 0;
-        for (let c = 1; c < k; c++) if (probabilities[i * k + c]! > probabilities[i * k + best]!) best = c;
-        return classes[best]!;
-      });
-      const prf = macroPrecisionRecallF1(yTrue, yPred, classes);
-      Object.assign(metrics, { accuracy: accuracyScore(yTrue, yPred), ...prf });
-      const auc = rocAucOneVsRestMacro(yTrue, probabilities, classes);
-      if (!Number.isNaN(auc)) metrics.roc_auc = auc;
-    }
-    if (metrics.roc_auc === undefined) ctx.logger.warn('roc_auc is undefined: the test set lacks a class');
 
     const report: ClassificationReport = {
       task: meta.task,
       target: meta.target,
       classes,
-      ...extra,
+      ...(binary ? { positiveClass: classes[1]!, threshold: ctx.params.threshold } : {}),
       metrics,
-      confusionMatrix: { labels: classes, matrix: confusionMatrix(yTrue, yPred, classes) },
+      perClass: scores.perClass,
+      confusionMatrix: { labels: classes, matrix: scores.confusionMatrix },
+      ...(scores.operatingPoint ? { operatingPoint: scores.operatingPoint } : {}),
+      ...(Object.keys(scores.undefinedMetrics).length > 0 ? { undefinedMetrics: scores.undefinedMetrics } : {}),
       samples: yTrue.length,
       model: modelRef.digest,
       test: testRef.digest,
@@ -120,22 +100,3 @@ export const evaluateClassificationStage = defineStage({
     return { outputs: { report: reportRef }, metrics };
   },
 });
-
-function classifierMetadata(fromModel: unknown, fromRef: Record<string, unknown> | undefined): ClassifierMetadata {
-  const candidate =
-    (fromModel as { pipewright?: unknown } | undefined)?.pipewright ?? fromRef;
-  const meta = candidate as Partial<ClassifierMetadata> | undefined;
-  if (
-    !meta ||
-    (meta.task !== 'binary' && meta.task !== 'multiclass') ||
-    !Array.isArray(meta.features) ||
-    typeof meta.target !== 'string' ||
-    !Array.isArray(meta.classes)
-  ) {
-    throw StageError.nonRetryable(
-      'PW_ERR_BAD_DATA',
-      'the model does not say which features, target and classes it was trained on; was it trained by a train.* stage?',
-    );
-  }
-  return meta as ClassifierMetadata;
-}

@@ -96,7 +96,7 @@ export function createIngestHttpStage(options: IngestHttpOptions = {}) {
       try {
         const { response, finalUrl } = await open(url, { allowHosts, signal, maxBytes });
         const contentType = (response.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-        const format = pickFormat(ctx.params.format, contentType);
+        let format = pickFormat(ctx.params.format, contentType);
         const hash = createHash('sha256');
         const limiter = new ByteLimit(maxBytes, hash);
         response.on('error', (error) => limiter.destroy(error));
@@ -105,7 +105,8 @@ export function createIngestHttpStage(options: IngestHttpOptions = {}) {
         if (format === 'csv') {
           ({ table } = await readCsvStream(body, { signal, ...(ctx.params.delimiter === undefined ? {} : { delimiter: ctx.params.delimiter }) }));
         } else {
-          ({ table } = await readJsonStream(body, { format, signal }));
+          // Servers label JSON Lines application/json often enough: under auto, the body decides.
+          ({ table, format } = await readJsonStream(body, { format: ctx.params.format === 'auto' ? 'auto' : format, signal }));
         }
         const columns = table.schema.names;
         if (!columns.includes(target)) {

@@ -66,11 +66,15 @@ export function fitImputer(table: Table, plan: readonly { name: string; strategy
     }
     if (numeric) {
       const values = readNumeric(table, name);
+      if (strategy === 'mean') {
+        const { mean, count } = meanPresent(values);
+        if (count === 0) throw allMissing(name, strategy);
+        return { name, strategy, value: mean, missingInTrain: values.length - count };
+      }
       const sorted = sortedPresent(values);
-      const missingInTrain = values.length - sorted.length;
       if (sorted.length === 0) throw allMissing(name, strategy);
-      const value = strategy === 'mean' ? meanPresent(values).mean : strategy === 'median' ? medianOfSorted(sorted) : modeOfSorted(sorted);
-      return { name, strategy, value, missingInTrain };
+      const value = strategy === 'median' ? medianOfSorted(sorted) : modeOfSorted(sorted);
+      return { name, strategy, value, missingInTrain: values.length - sorted.length };
     }
     const values = readText(table, name);
     const counts = new Map<string, number>();

@@ -7,7 +7,7 @@ import type { NamedColumn } from '../column-data.ts';
 import { readNumeric } from '../column-values.ts';
 import { readTrainTest, selectColumns } from '../fitted-stage-io.ts';
 import { writeJson } from '../json-io.ts';
-import { medianOfSorted, pairwiseSum, percentileOfSorted, sortedPresent } from '../quantile.ts';
+import { medianOfSorted, pairwiseSum, percentileOfSorted } from '../quantile.ts';
 import { writeTable } from '../table-io.ts';
 
 const params = z
@@ -58,23 +58,23 @@ type Params = z.output<typeof params>;
 
 /** Fits the chosen scaler on `table` over the present values of `columns`. */
 export function fitScaler(table: Table, columns: readonly string[], p: Params): FittedScaler {
+  // Only the robust scaler needs order statistics; sorting is the expensive part of fitting.
   const stats = columns.map((name) => {
     const values = readNumeric(table, name);
-    const sorted = sortedPresent(values);
-    if (sorted.length === 0) {
+    const present = presentValues(values);
+    if (present.length === 0) {
       throw StageError.nonRetryable('PW_ERR_BAD_DATA', `column ${name} has no values in the train table to fit a scaler on`, { column: name });
     }
-    return { values, sorted };
+    return { present, sorted: p.method === 'robust' ? present.slice().sort() : present };
   });
   switch (p.method) {
     case 'standard': {
       const mean: number[] = [];
       const variance: number[] = [];
       const scale: number[] = [];
-      for (const { sorted, values } of stats) {
+      for (const { present } of stats) {
         // StandardScaler's corrected two-pass algorithm (_incremental_mean_and_var).
-        const n = sorted.length;
-        const present = presentInOrder(values, n);
+        const n = present.length;
         const m = pairwiseSum(present, 0, n) / n;
         let correction = 0;
         const squares = new Float64Array(n);
@@ -94,8 +94,8 @@ export function fitScaler(table: Table, columns: readonly string[], p: Params): 
     }
     case 'minmax': {
       const [lo, hi] = p.featureRange;
-      const dataMin = stats.map((s) => s.sorted[0]!);
-      const dataMax = stats.map((s) => s.sorted[s.sorted.length - 1]!);
+      const dataMin = stats.map((s) => s.present.reduce((a, b) => (b < a ? b : a), Infinity));
+      const dataMax = stats.map((s) => s.present.reduce((a, b) => (b > a ? b : a), -Infinity));
       const scale = dataMin.map((min, j) => {
         const range = dataMax[j]! - min;
         return (hi - lo) / safeScale(range, range < 10 * EPS);
@@ -116,7 +116,10 @@ export function fitScaler(table: Table, columns: readonly string[], p: Params): 
   }
 }
 
-function presentInOrder(values: Float64Array, n: number): Float64Array {
+/** The non-missing values, in table order (the array itself when nothing is missing). */
+function presentValues(values: Float64Array): Float64Array {
+  let n = 0;
+  for (let i = 0; i < values.length; i++) if (values[i] === values[i]) n++;
   if (n === values.length) return values;
   const out = new Float64Array(n);
   let k = 0;

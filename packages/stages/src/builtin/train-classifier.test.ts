@@ -129,7 +129,11 @@ describe('train.mlp@1 and evaluate.classification@1', () => {
     expect(report.metrics.accuracy).toBeCloseTo(diagonal / 150, 12);
     expect(report.metrics.accuracy).toBeGreaterThan(0.85);
     expect(report.metrics.roc_auc).toBeGreaterThan(0.9);
-    expect(Object.keys(evaluated.metrics!)).toEqual(['accuracy', 'precision', 'recall', 'f1', 'roc_auc']);
+    expect(Object.keys(evaluated.metrics!)).toEqual(
+      expect.arrayContaining(['accuracy', 'balanced_accuracy', 'precision', 'recall', 'f1', 'f1_weighted', 'roc_auc', 'pr_auc', 'log_loss']),
+    );
+    expect(report.perClass.map((c) => c.label)).toEqual([0, 1, 2]);
+    expect(report.perClass.reduce((sum, c) => sum + c.support, 0)).toBe(150);
   });
 
   it('evaluates a binary model with the positive class 1', async () => {

@@ -82,3 +82,38 @@ export const utilMergeStage = defineStage({
     return output(ctx, ctx.inputs);
   },
 });
+
+export const utilFanOutStage = defineStage({
+  type: 'util.fanout@1',
+  description:
+    'Writes a list of `count` items (`{ index, label, failUntilAttempt }`) for a foreach stage to map over; the item at `failIndex` carries failUntilAttempt 1.',
+  inputs: {},
+  outputs: { items: 'json' },
+  params: z
+    .object({ ...behaviour, count: z.number().int().min(0).max(10_000).default(3), failIndex: z.number().int().default(-1) })
+    .strict(),
+  async run(ctx) {
+    await behave(ctx);
+    const items = Array.from({ length: ctx.params.count }, (_, index) => ({
+      index,
+      label: ctx.params.label ?? null,
+      failUntilAttempt: index === ctx.params.failIndex ? 1 : 0,
+    }));
+    // The list goes in the metadata too: the orchestrator fans out from it without reading bytes.
+    return { outputs: { items: await writeJson(ctx.store, items, { items }) }, metrics: { count: items.length } };
+  },
+});
+
+export const utilGatherStage = defineStage({
+  type: 'util.gather@1',
+  description: 'Consumes the outputs of every instance of a foreach stage (a fan-in) and writes one that names them.',
+  inputs: { parts: 'json[]' },
+  outputs: { out: 'json' },
+  params: paramsSchema,
+  async run(ctx) {
+    await behave(ctx);
+    const parts = ctx.inputLists['parts'] ?? [];
+    const out = await writeJson(ctx.store, { stage: ctx.stageId, parts: parts.map((p) => p.digest) });
+    return { outputs: { out }, metrics: { parts: parts.length } };
+  },
+});

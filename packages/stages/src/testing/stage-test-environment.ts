@@ -12,6 +12,8 @@ export interface StageTestRunOptions {
   params?: unknown;
   /** Input name -> artifact, as the orchestrator would bind them. */
   inputs?: Record<string, ArtifactRef>;
+  /** List inputs, as a foreach fan-in delivers them. */
+  inputLists?: Record<string, ArtifactRef[]>;
   /** Abort it to test cancellation. */
   signal?: AbortSignal;
   runId?: string;
@@ -73,6 +75,7 @@ export class StageTestEnvironment {
     const result = await definition.run({
       params: parsed.data,
       inputs,
+      inputLists: options.inputLists ?? {},
       store: this.store,
       signal: options.signal ?? new AbortController().signal,
       logger: {

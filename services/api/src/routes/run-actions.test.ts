@@ -84,9 +84,9 @@ function diamond(name: string, extra: Record<string, unknown> = {}) {
     params: { label: { type: 'string', default: 'one' } },
     stages: [
       { id: 'a', uses: 'util.noop@1' },
-      { id: 'b', uses: 'util.transform@1', needs: ['a'] },
-      { id: 'c', uses: 'util.transform@1', needs: ['b'], with: { label: '${{ params.label }}' } },
-      { id: 'd', uses: 'util.transform@1', needs: ['a'] },
+      { id: 'b', uses: 'util.transform@1', needs: ['a'], inputs: { in: 'a.out' } },
+      { id: 'c', uses: 'util.transform@1', needs: ['b'], inputs: { in: 'b.out' }, with: { label: '${{ params.label }}' } },
+      { id: 'd', uses: 'util.transform@1', needs: ['a'], inputs: { in: 'a.out' } },
       { id: 'm', uses: 'util.merge@1', needs: ['c', 'd'], inputs: { a: 'c.out', b: 'd.out' } },
     ],
     ...extra,
@@ -102,8 +102,8 @@ function chain(name: string, label: string) {
     params: { label: { type: 'string', default: label } },
     stages: [
       { id: 'a', uses: 'util.noop@1', with: { label: '${{ params.label }}' } },
-      { id: 'b', uses: 'util.transform@1', needs: ['a'] },
-      { id: 'c', uses: 'util.transform@1', needs: ['b'] },
+      { id: 'b', uses: 'util.transform@1', needs: ['a'], inputs: { in: 'a.out' } },
+      { id: 'c', uses: 'util.transform@1', needs: ['b'], inputs: { in: 'b.out' } },
     ],
   };
 }
@@ -313,6 +313,15 @@ describe('POST /v1/runs/{id}/retry', () => {
     expect((await getRun(id)).status).toBe('SUCCEEDED');
   });
 
+  it('fromStage on a FAILED run adds to the failure frontier rather than replacing it', async () => {
+    const id = await failedRun('retry-from-failed');
+    const response = await post(`/v1/runs/${id}/retry`, { fromStage: 'd' });
+    expect(response.statusCode, response.body).toBe(200);
+    expect(response.json<Retried>().reset).toEqual(['b', 'c', 'd', 'm']);
+    expect(await drive(id)).toEqual(['b#2', 'd#2', 'c#1', 'm#1']);
+    expect((await getRun(id)).status).toBe('SUCCEEDED');
+  });
+
   it('with params re-runs only the stages whose params change, and answers 400 with problems when they do not type-check', async () => {
     const id = await succeededRun('retry-params');
     const wrongType = expectApiError(await post(`/v1/runs/${id}/retry`, { params: { label: 5 } }), 400, 'PW_ERR_SPEC_INVALID');
@@ -442,7 +451,9 @@ describe('POST /v1/runs/{id}/cancel', () => {
 
   it('a CANCELED run can be retried: every stage that did not succeed runs again', async () => {
     const id = await submit(diamond('cancel-retry'));
-    await succeed(await jobOf(id, 'a').then(async (j) => (await start(j), j)));
+    const a = await jobOf(id, 'a');
+    await start(a);
+    await succeed(a);
     await post(`/v1/runs/${id}/cancel`);
     expect(await statuses(id)).toEqual({ a: 'SUCCEEDED', b: 'CANCELED', c: 'CANCELED', d: 'CANCELED', m: 'CANCELED' });
     const retried = await post(`/v1/runs/${id}/retry`);
@@ -693,10 +704,39 @@ describe('GET /v1/runs/{id}/stages/{stage}/logs', () => {
     expect((await api.inject(`/v1/runs/${id}/stages/b/logs`)).json()).toEqual({ items: [] });
 
     expectApiError(await api.inject(`/v1/runs/${id}/stages/zz/logs`), 404, 'PW_ERR_STAGE_NOT_FOUND');
-    expectApiError(await api.inject(`/v1/runs/${randomUUID()}/stages/a/logs`), 404, 'PW_ERR_STAGE_NOT_FOUND');
+    expectApiError(await api.inject(`/v1/runs/${randomUUID()}/stages/a/logs`), 404, 'PW_ERR_RUN_NOT_FOUND');
     expectApiError(await api.inject(`/v1/runs/${id}/stages/a/logs?limit=0`), 400, 'PW_ERR_VALIDATION');
   });
 });
+
+describe('GET /v1/runs/{id} when a result overtakes its start', () => {
+  // The orchestrator applies events concurrently: a worker's stage.failed can be applied before
+  // its stage.started. The late start changes no state but still says who ran the attempt.
+  it('keeps the worker, host and start time of an attempt whose start came late', async () => {
+    const id = await submit(diamond('late-start'));
+    const a = await jobOf(id, 'a');
+    const startedAt = new Date(Date.now() - 500).toISOString();
+    await fail(a, 'PW_ERR_TEST_FAILURE', true);
+    const late = await applyStageEvent(api.db, { type: 'stage.started', ...base(a), at: startedAt, workerId: 'worker-7', host: 'host-7', backend: 'cpu' });
+    expect(late.outcome).toBe('stale');
+    const retry = await jobOf(id, 'a');
+    expect(retry.attempt).toBe(2);
+    await succeed(retry);
+    await applyStageEvent(api.db, { type: 'stage.started', ...base(retry), at: startedAt, workerId: 'worker-8', host: 'host-8' });
+
+    const stage = (await getRun(id)).stages.find((s) => s.stage === 'a');
+    expect(stage?.status).toBe('SUCCEEDED');
+    expect(stage?.attempts.map((x) => ({ number: x.number, status: x.status, ...pick(x) }))).toEqual([
+      { number: 1, status: 'FAILED', workerId: 'worker-7', host: 'host-7', backend: 'cpu', startedAt },
+      { number: 2, status: 'SUCCEEDED', workerId: 'worker-8', host: 'host-8', backend: null, startedAt },
+    ]);
+  });
+});
+
+function pick(attempt: Attempt) {
+  const a = attempt as Attempt & { workerId: string | null; host: string | null; backend: string | null; startedAt: string | null };
+  return { workerId: a.workerId, host: a.host, backend: a.backend, startedAt: a.startedAt };
+}
 
 // Keep the helpers honest: a driven run's attempts are exactly those of its stages.
 describe('test driver', () => {

@@ -77,6 +77,11 @@ export function registerRunActionRoutes(root: FastifyInstance, deps: ApiDeps): v
         body: retryBodySchema.optional(),
         response: { 200: retriedRunSchema, 400: errorSchema, 404: errorSchema, 409: errorSchema },
       },
+      // Fastify validates a missing body as null, which `.optional()` refuses: without this a bare
+      // POST (the common "retry this run") would answer 400.
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
     },
     async (request) => retryOne(request.params.id, request.body ?? {}, idempotencyOf(request, request.body ?? {})),
   );
@@ -201,7 +206,12 @@ export function registerRunActionRoutes(root: FastifyInstance, deps: ApiDeps): v
         .select({ id: stageRuns.id })
         .from(stageRuns)
         .where(and(eq(stageRuns.runId, request.params.id), eq(stageRuns.stageKey, request.params.stage)));
-      if (!row) throw new PipewrightError('PW_ERR_STAGE_NOT_FOUND', `run ${request.params.id} has no stage "${request.params.stage}"`);
+      if (!row) {
+        // Answer like GET /v1/runs/{id}/stages/{stage}: an unknown run is not a missing stage.
+        const [run] = await deps.db.select({ id: runs.id }).from(runs).where(eq(runs.id, request.params.id));
+        if (!run) throw new PipewrightError('PW_ERR_RUN_NOT_FOUND', `run ${request.params.id} does not exist`);
+        throw new PipewrightError('PW_ERR_STAGE_NOT_FOUND', `run ${request.params.id} has no stage "${request.params.stage}"`);
+      }
       return getStageLogs(deps.db, row.id, request.query.limit);
     },
   );

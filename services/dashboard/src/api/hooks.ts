@@ -115,3 +115,16 @@ export function useNow(ms = 5000): number {
   }, [ms]);
   return now;
 }
+
+/** Whether a CSS media query matches, kept up to date (e.g. a narrow window). */
+export function useMediaQuery(query: string): boolean {
+  const [matches, setMatches] = useState(() => window.matchMedia(query).matches);
+  useEffect(() => {
+    const list = window.matchMedia(query);
+    const update = () => setMatches(list.matches);
+    update();
+    list.addEventListener('change', update);
+    return () => list.removeEventListener('change', update);
+  }, [query]);
+  return matches;
+}

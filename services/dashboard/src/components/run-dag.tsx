@@ -1,17 +1,19 @@
 import { Background, Controls, Handle, Position, ReactFlow, type Edge, type Node, type NodeProps } from '@xyflow/react';
 import { useMemo } from 'react';
+import { useMediaQuery } from '../api/hooks.ts';
 import type { Stage } from '../api/types.ts';
 import { formatDuration } from '../format.ts';
+import { FitOnResize } from './fit-on-resize.tsx';
 import { layoutGraph } from './layout-graph.ts';
 
 const SIZE = { width: 176, height: 64 };
 
-type StageNodeData = { stage: Stage; selected: boolean; onOpen: (stage: string) => void };
+type StageNodeData = { stage: Stage; selected: boolean; vertical: boolean; onOpen: (stage: string) => void };
 type StageNode = Node<StageNodeData, 'stage'>;
 
 /** A stage as a button: Enter or a click opens its drawer, so the graph works by keyboard. */
 function StageNodeView({ data }: NodeProps<StageNode>) {
-  const { stage, selected, onOpen } = data;
+  const { stage, selected, vertical, onOpen } = data;
   const detail =
     stage.status === 'RUNNING' || stage.status === 'RETRY_WAIT'
       ? `attempt ${stage.attemptCount}`
@@ -22,7 +24,7 @@ function StageNodeView({ data }: NodeProps<StageNode>) {
           : '';
   return (
     <>
-      <Handle type="target" position={Position.Left} isConnectable={false} />
+      <Handle type="target" position={vertical ? Position.Top : Position.Left} isConnectable={false} />
       <button
         type="button"
         className={`dag-node status-${stage.status.toLowerCase()}${selected ? ' selected' : ''}`}
@@ -39,7 +41,7 @@ function StageNodeView({ data }: NodeProps<StageNode>) {
         </span>
         <span className="dag-node-uses">{stage.uses}</span>
       </button>
-      <Handle type="source" position={Position.Right} isConnectable={false} />
+      <Handle type="source" position={vertical ? Position.Bottom : Position.Right} isConnectable={false} />
     </>
   );
 }
@@ -51,19 +53,24 @@ const nodeTypes = { stage: StageNodeView };
  * only on the graph's shape, so a status update (from the SSE stream) re-colours nodes in place.
  */
 export function RunDag({ stages, selected, onOpen }: { stages: Stage[]; selected: string | null; onOpen: (stage: string) => void }) {
-  const shape = stages.map((s) => `${s.stage}<${s.needs.join(',')}`).join(';');
+  // A narrow window lays the graph out top to bottom, at a readable size, and scrolls the page.
+  const narrow = useMediaQuery('(max-width: 700px)');
+  const direction = narrow ? 'TB' : 'LR';
+  const shape = `${direction}:${stages.map((s) => `${s.stage}<${s.needs.join(',')}`).join(';')}`;
+  // Layout only when the shape changes: a status update re-colours nodes where they are.
   const positioned = useMemo(() => {
     const edges: Edge[] = stages.flatMap((s) => s.needs.map((need) => ({ id: `${need}->${s.stage}`, source: need, target: s.stage })));
     const nodes = stages.map((s) => ({ id: s.stage, type: 'stage' as const, position: { x: 0, y: 0 }, data: {} }));
-    return { positions: new Map(layoutGraph(nodes, edges, SIZE).map((n) => [n.id, n.position])), edges };
-    // Layout only when the shape changes.
+    const laid = layoutGraph(nodes, edges, SIZE, direction);
+    const height = Math.max(...laid.map((n) => n.position.y + SIZE.height), SIZE.height);
+    return { positions: new Map(laid.map((n) => [n.id, n.position])), edges, height };
   }, [shape]);
 
   const nodes: StageNode[] = stages.map((s) => ({
     id: s.stage,
     type: 'stage',
     position: positioned.positions.get(s.stage) ?? { x: 0, y: 0 },
-    data: { stage: s, selected: selected === s.stage, onOpen },
+    data: { stage: s, selected: selected === s.stage, vertical: narrow, onOpen },
     draggable: false,
     connectable: false,
     // The button inside takes the focus; the wrapper itself is not a tab stop.
@@ -79,7 +86,12 @@ export function RunDag({ stages, selected, onOpen }: { stages: Stage[]; selected
   }));
 
   return (
-    <div className="dag" role="group" aria-label="Pipeline graph: each stage is a button that opens its details">
+    <div
+      className="dag"
+      role="group"
+      aria-label="Pipeline graph: each stage is a button that opens its details"
+      style={narrow ? { height: Math.min(positioned.height + 60, 1400) } : undefined}
+    >
       <ReactFlow
         nodes={nodes}
         edges={edges}
@@ -95,6 +107,7 @@ export function RunDag({ stages, selected, onOpen }: { stages: Stage[]; selected
       >
         <Background gap={16} size={1} />
         <Controls showInteractive={false} />
+        <FitOnResize nodesKey={shape} options={{ padding: 0.15, maxZoom: 1.2 }} />
       </ReactFlow>
     </div>
   );

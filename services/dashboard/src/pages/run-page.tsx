@@ -82,7 +82,10 @@ export function RunPage({ runId, stage }: { runId: string; stage: string | null 
               <Link to="/runs">Runs</Link> / <Link to={`/pipelines/${enc(shown.pipeline.name)}`}>{shown.pipeline.name}</Link> v{shown.pipeline.version}
             </p>
             <h1>
-              Run <code className="run-id">{shown.id}</code> <StatusBadge status={shown.status} />
+              Run <code className="run-id">{shown.id}</code>{' '}
+              <span data-testid="run-status">
+                <StatusBadge status={shown.status} />
+              </span>
             </h1>
             <p className="muted">
               created {formatTime(shown.createdAt)} · {shown.startedAt ? `ran ${formatDuration(runDuration(shown, now))}` : 'not started'}
@@ -109,7 +112,7 @@ export function RunPage({ runId, stage }: { runId: string; stage: string | null 
               <thead>
                 <tr>
                   <th scope="col">Stage</th>
-                  <th scope="col">Type</th>
+                  <th scope="col" className="hide-narrow">Type</th>
                   <th scope="col">Status</th>
                   <th scope="col">Attempts</th>
                   <th scope="col">Duration</th>
@@ -124,7 +127,7 @@ export function RunPage({ runId, stage }: { runId: string; stage: string | null 
                         {s.stage}
                       </Link>
                     </td>
-                    <td>
+                    <td className="hide-narrow">
                       <code>{s.uses}</code>
                     </td>
                     <td>
