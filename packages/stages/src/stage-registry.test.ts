@@ -8,14 +8,28 @@ describe('createStageRegistry', () => {
   const registry = createStageRegistry(builtinStages);
 
   it('lists the built-in stages as a StageCatalog', () => {
-    expect(registry.list().map((d) => d.type)).toEqual([
-      'evaluate.classification@1',
-      'ingest.csv@1',
-      'preprocess.standardize@1',
-      'split.train_test@1',
-      'train.logistic@1',
-      'train.mlp@1',
-    ]);
+    const types = registry.list().map((d) => d.type);
+    expect(types).toEqual([...types].sort());
+    expect(types).toEqual(
+      expect.arrayContaining([
+        'evaluate.classification@1',
+        'evaluate.regression@1',
+        'features.window@1',
+        'ingest.csv@1',
+        'preprocess.standardize@1',
+        'select.best@1',
+        'select.grid@1',
+        'select.random@1',
+        'select.trial@1',
+        'split.train_test@1',
+        'train.linear@1',
+        'train.logistic@1',
+        'train.mlp@1',
+        'train.mlp_regressor@1',
+        'train.random_forest@1',
+        'train.random_forest_regressor@1',
+      ]),
+    );
     expect(registry.get('train.mlp@1')).toMatchObject({ family: 'train', inputs: { train: 'table' }, outputs: { model: 'model' } });
     expect(registry.get('train.mlp@2')).toBeUndefined();
     expect(typeof registry.getDefinition('ingest.csv@1')?.run).toBe('function');

@@ -93,13 +93,17 @@ export function createIngestHttpStage(options: IngestHttpOptions = {}) {
       if (url.username !== '' || url.password !== '') {
         throw StageError.nonRetryable('PW_ERR_BAD_PARAMS', 'the url carries credentials; params are stored with the run, so they may not hold secrets');
       }
+      let response: IncomingMessage | undefined;
       try {
-        const { response, finalUrl } = await open(url, { allowHosts, signal, maxBytes });
+        const opened = await open(url, { allowHosts, signal, maxBytes });
+        response = opened.response;
+        const finalUrl = opened.finalUrl;
         const contentType = (response.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
         let format = pickFormat(ctx.params.format, contentType);
         const hash = createHash('sha256');
         const limiter = new ByteLimit(maxBytes, hash);
         response.on('error', (error) => limiter.destroy(error));
+        // A reader that fails part-way leaves the body unread: the finally below closes it.
         const body = response.pipe(limiter);
         let table: Table;
         if (format === 'csv') {
@@ -124,6 +128,8 @@ export function createIngestHttpStage(options: IngestHttpOptions = {}) {
           throw sourceUnavailable(`the download of ${redact(url)} took longer than ${timeoutMs} ms`, { timeoutMs }, error);
         }
         throw error;
+      } finally {
+        response?.destroy();
       }
     },
   });

@@ -24,17 +24,25 @@ export async function registerDashboardRoutes(app: FastifyInstance, options: { d
       const setHeaders = (res: { setHeader(name: string, value: string): unknown }, path: string) => {
         res.setHeader('cache-control', cacheControl(path));
       };
+      const index = (_request: FastifyRequest, reply: FastifyReply) => {
+        if (!existsSync(indexFile)) return reply.callNotFound();
+        return reply.header('cache-control', 'no-cache').sendFile('index.html', root, { cacheControl: false });
+      };
       if (existsSync(root)) {
         await scope.register(fastifyStatic, { root, prefix: '/', wildcard: true, index: ['index.html'], cacheControl: false, setHeaders });
+        // /ui/ itself (the wildcard covers it too, but a route of its own keeps the route table
+        // readable); /ui without the slash is redirected by the not-found handler.
+        scope.get('/', { schema: { hide: true }, prefixTrailingSlash: 'slash' }, index);
       } else {
         // Not built yet: answer from the disk per request, so that a build made later is served.
         await scope.register(fastifyStatic, { serve: false });
         const serve = async (request: FastifyRequest, reply: FastifyReply) => {
           const file = (request.params as { '*'?: string })['*'] || 'index.html';
+          if (file === 'index.html') return index(request, reply);
           if (!existsSync(join(root, file))) return reply.callNotFound();
           return reply.header('cache-control', cacheControl(file)).sendFile(file, root, { cacheControl: false });
         };
-        scope.get('/', { schema: { hide: true } }, serve);
+        scope.get('/', { schema: { hide: true }, prefixTrailingSlash: 'slash' }, index);
         scope.get('/*', { schema: { hide: true } }, serve);
       }
       scope.setNotFoundHandler(async (request, reply) => {
