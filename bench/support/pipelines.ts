@@ -4,6 +4,8 @@ type Stage = { id: string; uses: string; needs?: string[]; inputs?: Record<strin
 export interface Spec {
   apiVersion: 'pipewright/v1';
   name: string;
+  /** Off in every benchmark pipeline: identical no-op stages would be cache hits, not work. */
+  cache?: boolean;
   stages: Stage[];
 }
 
@@ -15,7 +17,7 @@ export function chainSpec(length: number, name = 'bench-chain'): Spec {
   for (let i = 0; i < length; i += 1) {
     stages.push({ id: `s${pad(i, 3)}`, uses: 'util.noop@1', ...(i > 0 ? { needs: [`s${pad(i - 1, 3)}`] } : {}) });
   }
-  return { apiVersion: 'pipewright/v1', name, stages };
+  return { apiVersion: 'pipewright/v1', name, cache: false, stages };
 }
 
 /** root -> `width` parallel no-op stages -> join. */
@@ -24,6 +26,7 @@ export function fanSpec(width: number, name = 'bench-fan'): Spec {
   return {
     apiVersion: 'pipewright/v1',
     name,
+    cache: false,
     stages: [
       { id: 'root', uses: 'util.noop@1' },
       ...middle.map((id) => ({ id, uses: 'util.noop@1', needs: ['root'] })),
@@ -56,5 +59,5 @@ export function bigDagSpec(layers = 100, width = 100, name = 'bench-big-dag'): S
       stages.push({ id: id(l, j), uses: 'util.merge@1', needs: [a, b], inputs: { a: `${a}.out`, b: `${b}.out` } });
     }
   }
-  return { apiVersion: 'pipewright/v1', name, stages };
+  return { apiVersion: 'pipewright/v1', name, cache: false, stages };
 }

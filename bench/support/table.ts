@@ -1,6 +1,7 @@
 import type { ResultRow } from './context.ts';
 
-const ratioText = (r: ResultRow) => (r.ratio === undefined || !Number.isFinite(r.ratio) ? '—' : r.ratio >= 100 ? r.ratio.toFixed(0) : r.ratio >= 10 ? r.ratio.toFixed(1) : r.ratio.toFixed(2));
+const ratioText = (r: ResultRow) =>
+  r.ratio === undefined || !Number.isFinite(r.ratio) ? '—' : r.ratio >= 100 ? r.ratio.toFixed(0) : r.ratio >= 10 ? r.ratio.toFixed(1) : r.ratio >= 0.1 ? r.ratio.toFixed(2) : r.ratio.toPrecision(2);
 const passText = (r: ResultRow) => (r.pass === undefined ? '—' : r.pass ? 'yes' : 'NO');
 
 const HEADER = ['figure', 'Pipewright', 'baseline', 'ratio', 'goal', 'pass'];

@@ -173,6 +173,12 @@ export const ERRORS = {
     message: "Instances of a foreach stage failed",
     description: "A foreach group ends FAILED when any of its instances did not succeed; the error names them. Retrying the run re-runs the failed instances.",
   },
+  PW_ERR_SOURCE_UNAVAILABLE: {
+    status: 503,
+    retryable: true,
+    message: "An external data source is unavailable",
+    description: "An ingest stage could not reach its source (a network error, an HTTP 5xx, a timeout, a database refusing connections); the retry policy applies.",
+  },
   PW_ERR_STAGE_CRASHED: {
     status: 500,
     retryable: true,

@@ -99,6 +99,9 @@ export async function retryRun(db: Database, input: RetryRunInput): Promise<Retr
     }
 
     const resetIds = stages.filter((s) => reset.has(s.stageKey)).map((s) => s.id);
+    // An explicit re-run means run: fromStage and its descendants bypass the cache from now on.
+    const forced = input.fromStage === undefined ? [] : stages.filter((s) => withDescendants(input.fromStage as string).includes(s.stageKey)).map((s) => s.id);
+    if (forced.length) await tx.update(stageRuns).set({ cacheEnabled: false }).where(inArray(stageRuns.id, forced));
     await tx
       .update(stageRuns)
       .set({

@@ -15,6 +15,29 @@ export const workerEnvSchema = z.object({
   WORKER_ID: z.string().optional(),
   /** Heartbeat period; a worker silent for three periods is considered gone. */
   WORKER_HEARTBEAT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
+  /** ingest.http@1 may fetch these hosts although they resolve to private or loopback addresses. */
+  HTTP_ALLOW_HOSTS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((h) => h.trim()).filter(Boolean)),
+  /**
+   * ingest.postgres@1's named connections, as JSON: `{"warehouse":"postgres://reader@db/warehouse"}`.
+   * Specs name a connection; no password sits in a spec.
+   */
+  PG_CONNECTIONS: z
+    .string()
+    .default('{}')
+    .transform((v, ctx) => {
+      try {
+        const parsed: unknown = JSON.parse(v);
+        const ok = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && Object.values(parsed).every((u) => typeof u === 'string');
+        if (ok) return parsed as Record<string, string>;
+      } catch {
+        // fall through to the issue below
+      }
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object of connection name -> postgres:// URL' });
+      return z.NEVER;
+    }),
   TF_BACKEND: z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

@@ -12,7 +12,9 @@ runService(async () => {
   const env = loadWorkerEnv();
   const { values } = parseArgs({ options: { queues: { type: 'string' }, concurrency: { type: 'string' } }, allowPositionals: false });
   const logger = pino({ level: env.LOG_LEVEL, base: { service: 'worker' } });
-  const registry = createStageRegistry(createBuiltinStages({ dataDir: env.DATA_ROOT }));
+  const registry = createStageRegistry(
+    createBuiltinStages({ dataDir: env.DATA_ROOT, http: { allowHosts: env.HTTP_ALLOW_HOSTS }, postgres: { connections: env.PG_CONNECTIONS } }),
+  );
   const families = [...new Set(registry.list().map((d) => d.family))];
   const queues = expandQueueSelection((values.queues ?? env.WORKER_QUEUES).split(','), families);
   const { backend } = await loadTensorflow(env.TF_BACKEND ? { prefer: env.TF_BACKEND } : {});

@@ -143,7 +143,7 @@ describe('ingest.http@1', () => {
   it('gives up after timeoutMs with a retryable error', async () => {
     const started = Date.now();
     await expect(env.run(allowed(), { params: { url: `${base}/slow`, target: 'y', timeoutMs: 300 } })).rejects.toMatchObject({
-      code: 'PW_ERR_NOT_READY',
+      code: 'PW_ERR_SOURCE_UNAVAILABLE',
       retryable: true,
     });
     expect(Date.now() - started).toBeLessThan(5_000);

@@ -14,23 +14,22 @@ const params = z.strictObject({
 export const selectBestStage = defineStage({
   type: 'select.best@1',
   description:
-    'Joins the results of select.trial@1 stages: the trial table (score per fold, mean, std, rank) and ' +
-    'the best param set by the mean of the named metric over folds. Reads every json input it is ' +
-    'given; each holds one trial result or a list of them.',
-  inputs: { results: 'json' },
+    'Joins the results of a foreach select.trial@1 stage (its `result` of every instance): the trial ' +
+    'table (score per fold, mean, std, rank) and the best param set by the mean of the named metric ' +
+    'over folds.',
+  inputs: { result: 'json[]' },
   outputs: { search: 'json' },
   params,
   defaultTimeoutMs: 10 * 60_000,
   async run(ctx) {
-    // A fan-in may bind many artifacts; `results` is the declared one, others are read alike.
+    // Each artifact holds one trial result (a select.trial instance) or a list of them.
     const results: TrialResult[] = [];
-    for (const [name, ref] of Object.entries(ctx.inputs)) {
-      if (ref.type !== 'json') continue;
+    for (const ref of ctx.inputLists['result'] ?? []) {
       const value = await readJson<unknown>(ctx.store, ref);
       const list = Array.isArray(value) ? value : (value as { results?: unknown })?.results ?? [value];
       for (const item of list as unknown[]) {
         if ((item as Partial<TrialResult> | null)?.kind !== 'trial_result') {
-          throw StageError.nonRetryable('PW_ERR_BAD_DATA', `input ${name} holds something other than trial results`);
+          throw StageError.nonRetryable('PW_ERR_BAD_DATA', `${ref.uri} holds something other than trial results`);
         }
         results.push(item as TrialResult);
       }

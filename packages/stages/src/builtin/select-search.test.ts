@@ -98,6 +98,7 @@ describe('select.grid@1 on the breast-cancer data', () => {
     expect(run.metrics).toEqual({ trials: 4, folds: 3, runs: 12 });
     const trials = await readJson<TrialSpec[]>(env.store, run.outputs.trials!);
     expect(trials).toHaveLength(12);
+    expect(run.outputs.trials!.metadata?.items).toEqual(trials); // what foreach fans out over
     expect(trials[5]).toEqual({ id: 't1-f2', trial: 1, fold: 2, params: { epochs: 8, batchSize: 32, learningRate: 0.0003, l2: 0.01 } });
     expect(await readJson<SearchPlan>(env.store, run.outputs.search!)).toEqual({ kind: 'search_plan', estimator: 'logistic', metric: 'roc_auc', folds: 3, trials: 4 });
     expect(run.reported).toEqual([]);
@@ -125,13 +126,14 @@ describe('select.grid@1 on the breast-cancer data', () => {
       });
       results.push(run.outputs.result!);
     }
-    const joined = await writeJson(env.store, await Promise.all(results.map((r) => readJson(env.store, r))));
-    const best = await env.run(selectBestStage, { inputs: { results: joined } });
+    const best = await env.run(selectBestStage, { inputLists: { result: results } });
     const fanned = await readJson<SearchSummary>(env.store, best.outputs.search!);
     expect(fanned.trials).toEqual(summary.trials);
     expect(fanned.best).toEqual(summary.best);
 
-    const byAccuracy = await env.run(selectBestStage, { params: { metric: 'accuracy' }, inputs: { results: joined } });
+    // One artifact may also hold a list of results.
+    const joined = await writeJson(env.store, await Promise.all(results.map((r) => readJson(env.store, r))));
+    const byAccuracy = await env.run(selectBestStage, { params: { metric: 'accuracy' }, inputLists: { result: [joined] } });
     expect(byAccuracy.metrics!.best_score).toBeGreaterThan(0.9);
   });
 

@@ -64,8 +64,8 @@ const description =
   'cross-validated search over a param space for a train.* estimator. Outputs the (param set x fold) ' +
   'trial list, the folds (seeded, stratified for classifiers) and, with inline: true, runs every trial ' +
   'itself and outputs the trial table with the best param set by the mean of the named metric over ' +
-  'folds (metrics best_score and best_<param>). Without inline the trials are meant to run as ' +
-  'select.trial@1 stages fanned out at run time and joined by select.best@1.';
+  'folds (metrics best_score and best_<param>). Without inline, run the trials as a select.trial@1 ' +
+  'stage with `foreach: <this stage>.trials`, joined by select.best@1.';
 
 export const selectGridStage = defineStage({
   type: 'select.grid@1',
@@ -102,7 +102,8 @@ async function search(ctx: StageContext<CommonParams>, paramSets: TrialParams[])
   const data = prepareSupervisedData(table, trainRef, ESTIMATORS[estimator].kind, ctx.logger);
   const splits = makeFolds(data, k, seed);
   const foldsRef = await writeJson(ctx.store, { ...splits, data: trainRef.digest }, { kind: 'kfold', k, rows: data.rows });
-  const trialsRef = await writeJson(ctx.store, trials, { trials: paramSets.length, folds: k, runs: trials.length });
+  // The list goes in the metadata too: a `foreach: <this stage>.trials` fans out from it.
+  const trialsRef = await writeJson(ctx.store, trials, { trials: paramSets.length, folds: k, runs: trials.length, items: trials });
 
   if (!inline) {
     const plan: SearchPlan = { kind: 'search_plan', estimator, metric, folds: k, trials: paramSets.length };

@@ -64,6 +64,10 @@ export class StageTestEnvironment {
     }
     const inputs = options.inputs ?? {};
     for (const [name, type] of Object.entries(definition.inputs)) {
+      if (type.endsWith('[]')) {
+        if (!options.inputLists?.[name]) throw new Error(`${definition.type} needs list input ${name} (${type})`);
+        continue;
+      }
       const ref = inputs[name];
       if (!ref) throw new Error(`${definition.type} needs input ${name} (${type})`);
       if (ref.type !== type) throw new Error(`${definition.type} input ${name} must be ${type}, got ${ref.type}`);

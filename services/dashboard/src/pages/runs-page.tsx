@@ -264,7 +264,14 @@ export function RunsPage({ search }: { search: URLSearchParams }) {
       </div>
       {actionError ? <ErrorBox error={actionError} feature="Bulk actions" /> : null}
       {newer > 0 ? (
-        <button type="button" className="banner" onClick={() => runs.reload()}>
+        <button
+          type="button"
+          className="banner"
+          onClick={() => {
+            setNewer(0);
+            runs.reload();
+          }}
+        >
           {newer} new run{newer > 1 ? 's' : ''}: show
         </button>
       ) : null}
