@@ -80,8 +80,8 @@ export async function runList(ctx: BenchContext): Promise<ResultRow[]> {
   for (let i = 0; i < warmup + requests; i += 1) {
     ctx.check();
     // Mostly the first page (what the dashboard opens), every fourth request the next page.
-    route = 'list';
     const useCursor = i % 4 === 3 && cursor !== null;
+    route = useCursor ? 'list (next page)' : 'list';
     const list = await get(`/v1/runs?status=FAILED${useCursor ? `&cursor=${cursor}` : ''}`);
     if (list.status !== 200) throw new Error(`list answered ${list.status}: ${list.body.slice(0, 300)}`);
     const page = JSON.parse(list.body) as { items: { status: string }[]; nextCursor: string | null };
@@ -119,7 +119,7 @@ export async function runList(ctx: BenchContext): Promise<ResultRow[]> {
       summary: `${r} ${table}: ${nodes.map((n) => n['Node Type'] + (n['Scan Direction'] === 'Backward' ? ' Backward' : '') + (n['Index Name'] ? ` using ${n['Index Name']}` : n['Relation Name'] ? ` on ${n['Relation Name']}` : '')).join(' > ')} (${ms(top['Execution Time'])})`,
     });
   }
-  const listPlans = plans.filter((p) => p.route === 'list');
+  const listPlans = plans.filter((p) => p.route.startsWith('list'));
   const detailPlans = plans.filter((p) => p.route === 'detail');
   const indexOnly = (ps: typeof plans) => ps.length > 0 && ps.every((p) => !p.seqScanOnBigTable);
   const execSum = (ps: typeof plans) => ps.reduce((a, p) => a + p.execMs, 0);
@@ -131,7 +131,7 @@ export async function runList(ctx: BenchContext): Promise<ResultRow[]> {
     {
       figure: `run list GET /v1/runs?status=FAILED p99 (${scale})`,
       pipewright: ms(list.p99),
-      baseline: `${ms(execSum(listPlans))} in Postgres; ${indexOnly(listPlans) ? 'index scans' : 'SEQ SCAN'}`,
+      baseline: `${ms(Math.max(...listPlans.map((p) => p.execMs)))} in Postgres; ${indexOnly(listPlans) ? 'index scans' : 'SEQ SCAN'}`,
       goal: '<= 50 ms, index scan',
       pass: list.p99 <= 50 && indexOnly(listPlans),
       notes: [
@@ -164,7 +164,8 @@ function walk(node: PlanNode, out: PlanNode[]): void {
 
 /**
  * Fills the migrated schema with `runsCount` runs of 10 chained stages. Statuses (by a hash of
- * the run number): 80% SUCCEEDED, 10% FAILED (a stage failed, later ones SKIPPED), 5% CANCELED,
+ * the run number): 80% SUCCEEDED (a fifth of them with their first stage CACHED, linking an
+ * earlier run's artifact), 10% FAILED (a stage failed, later ones SKIPPED), 5% CANCELED,
  * 3% RUNNING, 2% QUEUED; runs are 30 s apart, newest last. Foreign-key triggers are off during
  * the load (the rows are consistent by construction); then ANALYZE.
  */
@@ -204,21 +205,26 @@ async function generate(pool: pg.Pool, runsCount: number): Promise<void> {
     // Per stage k of a run: its status given the run's status and failure point f.
     await client.query(
       `insert into stage_runs (id, run_id, stage_key, position, uses, family, needs, inputs, outputs, params, resource_class, gpu, retry, timeout_ms, cache_enabled,
-                               status, attempt_count, metrics, error, created_at, queued_at, started_at, finished_at)
-       select pg_temp.uid('s' || s.i || '-' || k), s.run_id, 's' || k, k, 'util.noop@1', 'util',
+                               status, attempt_count, metrics, error, output_artifact_ids, created_at, queued_at, started_at, finished_at)
+       select sid.id, s.run_id, 's' || k, k, 'util.noop@1', 'util',
               case when k = 0 then '[]'::jsonb else jsonb_build_array('s' || (k - 1)) end,
               '{}'::jsonb, '{"out": "json"}'::jsonb, '{"sleepMs": 0}'::jsonb, 'cpu', 0,
               '{"attempts": 1, "backoff": "exponential", "delayMs": 1000, "maxDelayMs": 60000, "jitter": true}'::jsonb, 3600000, true,
-              st.status, case when st.status in ('PENDING', 'SKIPPED') or (st.status = 'CANCELED' and k > s.f) then 0 else 1 end,
-              case when st.status = 'SUCCEEDED' then '{"attempt": 1}'::jsonb end,
+              st.status, case when st.status in ('PENDING', 'SKIPPED', 'CACHED') or (st.status = 'CANCELED' and k > s.f) then 0 else 1 end,
+              case when st.status in ('SUCCEEDED', 'CACHED') then '{"attempt": 1}'::jsonb end,
               case when st.status = 'FAILED' then '{"kind": "application", "code": "PW_ERR_TEST_FAILURE", "message": "failing on purpose", "retryable": false}'::jsonb end,
+              -- A succeeded stage's output is its own artifact; a CACHED one links the artifact of stage s0 of an earlier run.
+              case when st.status = 'SUCCEEDED' then jsonb_build_object('out', pg_temp.uid('o' || sid.id::text))
+                   when st.status = 'CACHED' then jsonb_build_object('out', pg_temp.uid('o' || pg_temp.uid('s' || src.i || '-0')::text)) end,
               s.created_at,
               case when st.status not in ('PENDING', 'SKIPPED') then s.created_at + k * interval '2 seconds' end,
               case when st.status in ('SUCCEEDED', 'FAILED', 'RUNNING') then s.created_at + k * interval '2 seconds' + interval '100 ms' end,
-              case when st.status in ('SUCCEEDED', 'FAILED', 'SKIPPED', 'CANCELED') then s.created_at + k * interval '2 seconds' + interval '1 second' end
-         from shape s cross join generate_series(0, ${STAGES_PER_RUN - 1}) k,
+              case when st.status in ('SUCCEEDED', 'CACHED', 'FAILED', 'SKIPPED', 'CANCELED') then s.created_at + k * interval '2 seconds' + interval '1 second' end
+         from shape s cross join generate_series(0, ${STAGES_PER_RUN - 1}) k
+              cross join (select min(i) as i from shape where bucket between 16 and 79) src,
+              lateral (select pg_temp.uid('s' || s.i || '-' || k) as id) sid,
               lateral (select case
-                when s.status = 'SUCCEEDED' then 'SUCCEEDED'
+                when s.status = 'SUCCEEDED' then case when k = 0 and s.bucket < 16 and s.i > src.i then 'CACHED' else 'SUCCEEDED' end
                 when s.status = 'QUEUED' then case when k = 0 then 'QUEUED' else 'PENDING' end
                 when k < s.f then 'SUCCEEDED'
                 when s.status = 'FAILED' then case when k = s.f then 'FAILED' else 'SKIPPED' end
