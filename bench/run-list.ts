@@ -169,7 +169,7 @@ function walk(node: PlanNode, out: PlanNode[]): void {
  * 3% RUNNING, 2% QUEUED; runs are 30 s apart, newest last. Foreign-key triggers are off during
  * the load (the rows are consistent by construction); then ANALYZE.
  */
-async function generate(pool: pg.Pool, runsCount: number): Promise<void> {
+export async function generate(pool: pg.Pool, runsCount: number): Promise<void> {
   const client = await pool.connect();
   try {
     await client.query(`set session_replication_role = replica`);

@@ -61,6 +61,8 @@ ALTER TABLE public.attempts ADD CONSTRAINT attempts_run_id_runs_id_fk FOREIGN KE
 
 ALTER TABLE public.attempts ADD CONSTRAINT attempts_stage_run_id_stage_runs_id_fk FOREIGN KEY (stage_run_id) REFERENCES public.stage_runs(id);
 
+CREATE INDEX attempts_finished_idx ON public.attempts USING btree (finished_at);
+
 CREATE INDEX attempts_run_idx ON public.attempts USING btree (run_id);
 
 CREATE UNIQUE INDEX attempts_stage_number_uq ON public.attempts USING btree (stage_run_id, number);

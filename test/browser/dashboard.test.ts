@@ -243,6 +243,31 @@ describe('the dashboard in Chromium', () => {
     await browser.screenshot('10-run-retried-from-ui-succeeded');
   });
 
+  it('draws a run-time fan-out (foreach) as one group node that counts its instances', async () => {
+    const spec = {
+      apiVersion: 'pipewright/v1',
+      name: 'fan-out-demo',
+      stages: [
+        { id: 'list', uses: 'util.fanout@1', with: { count: 6 } },
+        { id: 'each', uses: 'util.noop@1', needs: ['list'], foreach: 'list.items', with: { label: 'item-${{ index }}' } },
+        { id: 'gather', uses: 'util.gather@1', needs: ['each'], inputs: { parts: 'each.out' } },
+      ],
+    };
+    const response = await fetch(`${stack.url}/v1/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(spec) });
+    expect(response.status, await response.clone().text()).toBe(201);
+    const { id } = (await response.json()) as { id: string };
+    await page.goto(ui(`/runs/${id}`));
+    await waitForNodes(['list', 'each', 'gather'], 'SUCCEEDED', 60_000);
+    // The instances are not nodes of their own: the group's node counts them.
+    expect(await page.locator('[data-testid^="dag-node-each["]').count()).toBe(0);
+    await node('each').getByText('6/6 done').waitFor();
+    await node('each').click();
+    const instances = page.getByRole('list', { name: 'Instances of each' });
+    await instances.waitFor();
+    expect(await instances.locator('li').count()).toBe(6);
+    await browser.screenshot('15-run-foreach-group-with-instances');
+  });
+
   it('lists runs with filters, and finds a run by id', async () => {
     await page.goto(ui('/runs'));
     await page.locator(`[data-testid="run-row-${runId}"]`).waitFor();

@@ -172,6 +172,7 @@ CREATE INDEX "artifacts_digest_idx" ON "artifacts" USING btree ("digest");--> st
 CREATE UNIQUE INDEX "attempts_stage_number_uq" ON "attempts" USING btree ("stage_run_id","number");--> statement-breakpoint
 CREATE INDEX "attempts_run_idx" ON "attempts" USING btree ("run_id");--> statement-breakpoint
 CREATE INDEX "attempts_status_idx" ON "attempts" USING btree ("status");--> statement-breakpoint
+CREATE INDEX "attempts_finished_idx" ON "attempts" USING btree ("finished_at");--> statement-breakpoint
 CREATE UNIQUE INDEX "lineage_edges_attempt_input_uq" ON "lineage_edges" USING btree ("consumer_attempt_id","input_name");--> statement-breakpoint
 CREATE INDEX "lineage_edges_run_idx" ON "lineage_edges" USING btree ("run_id");--> statement-breakpoint
 CREATE INDEX "lineage_edges_artifact_idx" ON "lineage_edges" USING btree ("artifact_id");--> statement-breakpoint

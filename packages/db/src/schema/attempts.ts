@@ -28,5 +28,7 @@ export const attempts = pgTable(
     uniqueIndex('attempts_stage_number_uq').on(t.stageRunId, t.number),
     index('attempts_run_idx').on(t.runId),
     index('attempts_status_idx').on(t.status),
+    // Recent failures and per-queue throughput (the dashboard) read attempts by end time.
+    index('attempts_finished_idx').on(t.finishedAt),
   ],
 );

@@ -74,6 +74,11 @@ export interface Stage {
   attempts: Attempt[];
   outputs: Record<string, Artifact>;
   cacheExplanation?: CacheExplanation | null;
+  /** Run-time fan-out: the list a foreach group maps over. */
+  foreach?: { stage: string; output: string } | null;
+  /** For an instance of a foreach group: the group's stage key. */
+  parent?: string | null;
+  itemIndex?: number | null;
 }
 
 export interface StageDetail extends Stage {

@@ -8,14 +8,24 @@ import { layoutGraph } from './layout-graph.ts';
 
 const SIZE = { width: 176, height: 64 };
 
-type StageNodeData = { stage: Stage; selected: boolean; vertical: boolean; onOpen: (stage: string) => void };
+type StageNodeData = { stage: Stage; selected: boolean; vertical: boolean; instances: Stage[]; onOpen: (stage: string) => void };
+
+/** "3 of 8 done, 1 failed" for a foreach group's instances. */
+function instanceSummary(instances: Stage[]): string {
+  const done = instances.filter((i) => i.status === 'SUCCEEDED' || i.status === 'CACHED').length;
+  const failed = instances.filter((i) => i.status === 'FAILED').length;
+  return `${done}/${instances.length} done${failed ? `, ${failed} failed` : ''}`;
+}
 type StageNode = Node<StageNodeData, 'stage'>;
 
 /** A stage as a button: Enter or a click opens its drawer, so the graph works by keyboard. */
 function StageNodeView({ data }: NodeProps<StageNode>) {
-  const { stage, selected, vertical, onOpen } = data;
-  const detail =
-    stage.status === 'RUNNING' || stage.status === 'RETRY_WAIT'
+  const { stage, selected, vertical, instances, onOpen } = data;
+  const detail = stage.foreach
+    ? instances.length
+      ? instanceSummary(instances)
+      : 'foreach'
+    : stage.status === 'RUNNING' || stage.status === 'RETRY_WAIT'
       ? `attempt ${stage.attemptCount}`
       : stage.durationMs !== null
         ? formatDuration(stage.durationMs)
@@ -30,7 +40,7 @@ function StageNodeView({ data }: NodeProps<StageNode>) {
         className={`dag-node status-${stage.status.toLowerCase()}${selected ? ' selected' : ''}`}
         data-testid={`dag-node-${stage.stage}`}
         data-status={stage.status}
-        aria-label={`Stage ${stage.stage} (${stage.uses}): ${stage.status}. Open details`}
+        aria-label={`Stage ${stage.stage} (${stage.uses}): ${stage.status}${stage.foreach ? `, foreach over ${stage.foreach.stage}.${stage.foreach.output}: ${instanceSummary(instances)}` : ''}. Open details`}
         aria-pressed={selected}
         onClick={() => onOpen(stage.stage)}
       >
@@ -52,14 +62,19 @@ const nodeTypes = { stage: StageNodeView };
  * The run's DAG: nodes laid out by dagre from `needs`, coloured by status. The layout depends
  * only on the graph's shape, so a status update (from the SSE stream) re-colours nodes in place.
  */
-export function RunDag({ stages, selected, onOpen }: { stages: Stage[]; selected: string | null; onOpen: (stage: string) => void }) {
+export function RunDag({ stages: all, selected, onOpen }: { stages: Stage[]; selected: string | null; onOpen: (stage: string) => void }) {
+  // The instances of a foreach group are summed up on the group's node (there may be hundreds);
+  // the stages table and the group's drawer list them.
+  const stages = all.filter((s) => !s.parent);
+  const visible = new Set(stages.map((s) => s.stage));
+  const instancesOf = (group: string) => all.filter((s) => s.parent === group);
   // A narrow window lays the graph out top to bottom, at a readable size, and scrolls the page.
   const narrow = useMediaQuery('(max-width: 700px)');
   const direction = narrow ? 'TB' : 'LR';
   const shape = `${direction}:${stages.map((s) => `${s.stage}<${s.needs.join(',')}`).join(';')}`;
   // Layout only when the shape changes: a status update re-colours nodes where they are.
   const positioned = useMemo(() => {
-    const edges: Edge[] = stages.flatMap((s) => s.needs.map((need) => ({ id: `${need}->${s.stage}`, source: need, target: s.stage })));
+    const edges: Edge[] = stages.flatMap((s) => s.needs.filter((need) => visible.has(need)).map((need) => ({ id: `${need}->${s.stage}`, source: need, target: s.stage })));
     const nodes = stages.map((s) => ({ id: s.stage, type: 'stage' as const, position: { x: 0, y: 0 }, data: {} }));
     const laid = layoutGraph(nodes, edges, SIZE, direction);
     const height = Math.max(...laid.map((n) => n.position.y + SIZE.height), SIZE.height);
@@ -70,7 +85,7 @@ export function RunDag({ stages, selected, onOpen }: { stages: Stage[]; selected
     id: s.stage,
     type: 'stage',
     position: positioned.positions.get(s.stage) ?? { x: 0, y: 0 },
-    data: { stage: s, selected: selected === s.stage, vertical: narrow, onOpen },
+    data: { stage: s, selected: selected === s.stage || instancesOf(s.stage).some((i) => i.stage === selected), vertical: narrow, instances: instancesOf(s.stage), onOpen },
     draggable: false,
     connectable: false,
     // The button inside takes the focus; the wrapper itself is not a tab stop.

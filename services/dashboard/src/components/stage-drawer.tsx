@@ -43,13 +43,16 @@ export function StageDrawer({ run, stage, metrics, progressVersion, busy, onClos
     return () => window.removeEventListener('keydown', onKey);
   }, [onClose]);
 
+  const instances = run.stages.filter((s) => s.parent === stage.stage).sort((a, b) => (a.itemIndex ?? 0) - (b.itemIndex ?? 0));
   const series = (metrics?.series ?? []).filter((s) => s.stage === stage.stage);
   const byName = new Map<string, typeof series>();
   for (const s of series) byName.set(s.name, [...(byName.get(s.name) ?? []), s]);
   const finalMetrics = stage.metrics ?? metrics?.final[stage.stage] ?? null;
   const ended = TERMINAL_STAGE_STATUSES.includes(stage.status);
   const runEnded = ['SUCCEEDED', 'FAILED', 'CANCELED'].includes(run.status);
-  const error = stage.error ?? [...stage.attempts].reverse().find((a) => a.error)?.error ?? null;
+  // A stage that succeeded in the end keeps its earlier failures in the attempts table only.
+  const failing = ['FAILED', 'RETRY_WAIT', 'CANCELED', 'SKIPPED'].includes(stage.status);
+  const error = failing ? (stage.error ?? [...stage.attempts].reverse().find((a) => a.error)?.error ?? null) : null;
   const cache: CacheExplanation | null | undefined = detail.data?.cacheExplanation ?? stage.cacheExplanation;
 
   return (
@@ -76,6 +79,33 @@ export function StageDrawer({ run, stage, metrics, progressVersion, busy, onClos
           Cancel stage
         </button>
       </div>
+
+      {stage.foreach ? (
+        <>
+          <p>
+            Foreach over <code>{`${stage.foreach.stage}.${stage.foreach.output}`}</code>: one instance per item.
+          </p>
+          {instances.length ? (
+            <ul className="instances" aria-label={`Instances of ${stage.stage}`}>
+              {instances.map((i) => (
+                <li key={i.id}>
+                  <Link to={`/runs/${run.id}?stage=${enc(i.stage)}`} aria-label={`Open instance ${i.stage}`}>
+                    {i.itemIndex !== null && i.itemIndex !== undefined ? `#${i.itemIndex}` : i.stage}
+                  </Link>{' '}
+                  <StatusBadge status={i.status} />
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <p className="muted">No instance yet (made when the list is known).</p>
+          )}
+        </>
+      ) : null}
+      {stage.parent ? (
+        <p>
+          Instance {stage.itemIndex ?? ''} of <Link to={`/runs/${run.id}?stage=${enc(stage.parent)}`}>{stage.parent}</Link>
+        </p>
+      ) : null}
 
       <dl className="facts">
         <dt>Attempts</dt>
@@ -152,7 +182,7 @@ export function StageDrawer({ run, stage, metrics, progressVersion, busy, onClos
                   <td>
                     <StatusBadge status={a.status} />
                   </td>
-                  <td>{a.host ? `${a.host}${a.workerId ? ` (${a.workerId})` : ''}` : '—'}</td>
+                  <td title={a.host ? `host ${a.host}` : undefined}>{a.workerId ?? a.host ?? '—'}</td>
                   <td>{a.backend ?? '—'}</td>
                   <td>{formatDuration(a.resourceUse?.wallMs ?? (a.startedAt && a.finishedAt ? Date.parse(a.finishedAt) - Date.parse(a.startedAt) : null))}</td>
                   <td>{a.error ? <code title={a.error.message}>{a.error.code}</code> : '—'}</td>

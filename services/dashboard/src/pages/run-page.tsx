@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { api, enc, type ApiError } from '../api/client.ts';
 import { isNotAvailable, useApi, useEventStream, useNow } from '../api/hooks.ts';
-import type { BulkResult, RunDetail, RunMetrics } from '../api/types.ts';
+import type { BulkResult, RunDetail, RunMetrics, Stage } from '../api/types.ts';
 import { TERMINAL_RUN_STATUSES } from '../api/types.ts';
 import { ErrorBox, Json, Loading, StatusBadge } from '../components/common.tsx';
 import { RunDag } from '../components/run-dag.tsx';
@@ -71,6 +71,9 @@ export function RunPage({ runId, stage }: { runId: string; stage: string | null 
     return <Loading what="the run" />;
   }
   const ended = TERMINAL_RUN_STATUSES.includes(shown.status);
+  // Each foreach group followed by its instances in item order.
+  const byItem = (a: Stage, b: Stage) => (a.itemIndex ?? 0) - (b.itemIndex ?? 0);
+  const ordered = shown.stages.filter((s) => !s.parent).flatMap((s) => [s, ...shown.stages.filter((i) => i.parent === s.stage).sort(byItem)]);
   const selected = stage ? shown.stages.find((s) => s.stage === stage) : undefined;
 
   return (
@@ -120,10 +123,10 @@ export function RunPage({ runId, stage }: { runId: string; stage: string | null 
                 </tr>
               </thead>
               <tbody>
-                {shown.stages.map((s) => (
+                {ordered.map((s) => (
                   <tr key={s.id} className={s.stage === stage ? 'selected' : undefined}>
                     <td>
-                      <Link to={`/runs/${runId}?stage=${enc(s.stage)}`} aria-label={`Open stage ${s.stage}`}>
+                      <Link to={`/runs/${runId}?stage=${enc(s.stage)}`} aria-label={`Open stage ${s.stage}`} className={s.parent ? 'instance' : undefined}>
                         {s.stage}
                       </Link>
                     </td>

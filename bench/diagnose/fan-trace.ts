@@ -1,0 +1,42 @@
+/**
+ * Diagnostic: one fan-out run (root -> N -> join) through the in-process stack with timing spans;
+ * prints where the orchestrator's time goes per statement shape, per transaction kind, and the
+ * CPU used by this process, Postgres and Redis. `tsx bench/diagnose/fan-trace.ts [--width 1000]`
+ */
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { serverCpuMs, statementTotals, tracer, transactions } from './trace-spans.ts';
+import { BenchContext } from '../support/context.ts';
+import { fanSpec } from '../support/pipelines.ts';
+import { startPipewright, submit, waitRunEnded } from '../support/stack.ts';
+
+const { values } = parseArgs({ options: { width: { type: 'string', default: '1000' } } });
+const width = Number(values.width);
+const ctx = new BenchContext('fan-trace', { quick: true, layout: 'inproc' });
+try {
+  const stack = await startPipewright(ctx, { label: 'fantrace', layout: 'inproc', workers: 2 });
+  await waitRunEnded(ctx, stack.pool, await submit(stack.url, fanSpec(10)), 60_000);
+  const cpu0 = process.cpuUsage();
+  const s0 = await serverCpuMs();
+  const w0 = performance.now();
+  tracer.on = true;
+  const runId = await submit(stack.url, fanSpec(width));
+  await waitRunEnded(ctx, stack.pool, runId, 900_000, 50);
+  tracer.on = false;
+  const wall = performance.now() - w0;
+  const cpu = process.cpuUsage(cpu0);
+  const s1 = await serverCpuMs();
+  console.log(`1 -> ${width} -> 1: wall ${(wall / 1000).toFixed(1)} s; CPU: this process ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, postgres ${((s1.postgres - s0.postgres) / 1000).toFixed(1)} s, redis ${((s1.redis - s0.redis) / 1000).toFixed(1)} s`);
+  console.log('\nstatement | n | total s | mean ms | rows returned');
+  for (const s of statementTotals().slice(0, 15)) console.log(`${s.what} | ${s.n} | ${(s.totalMs / 1000).toFixed(2)} | ${(s.totalMs / s.n).toFixed(2)} | ${s.rows}`);
+  const txs = transactions();
+  console.log('\ntransaction kind | n | mean ms | mean lock wait ms | mean commit ms');
+  for (const kind of [...new Set(txs.map((t) => t.kind))]) {
+    const list = txs.filter((t) => t.kind === kind);
+    const avg = (f: (t: (typeof list)[number]) => number) => (list.reduce((a, t) => a + f(t), 0) / list.length).toFixed(2);
+    console.log(`${kind} | ${list.length} | ${avg((t) => t.t1 - t.t0)} | ${avg((t) => t.lockMs)} | ${avg((t) => t.commitMs)}`);
+  }
+} finally {
+  await ctx.cleanup();
+  process.exit(0);
+}

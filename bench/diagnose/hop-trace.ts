@@ -1,0 +1,80 @@
+/**
+ * Diagnostic (not part of `npm run bench`): 100-stage chains through the in-process stack with
+ * timing spans around every Postgres statement (grouped into transactions per connection), every
+ * BullMQ add, every event publish and the stage handler; prints the critical path of a hop,
+ * segment by segment. Spans cost a little time themselves: compare segments, not totals.
+ * `tsx bench/diagnose/hop-trace.ts [--chains 3]`
+ */
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { tracer, transactions, type Span } from './trace-spans.ts';
+import { BenchContext } from '../support/context.ts';
+import { chainSpec } from '../support/pipelines.ts';
+import { startPipewright, submit, waitRunEnded } from '../support/stack.ts';
+import { ms, summarize } from '../support/stats.ts';
+
+const { values } = parseArgs({ options: { chains: { type: 'string', default: '3' } } });
+const chains = Number(values.chains);
+const ctx = new BenchContext('hop-trace', { quick: true, layout: 'inproc' });
+try {
+  const stack = await startPipewright(ctx, { label: 'trace', layout: 'inproc', workers: 2 });
+  await waitRunEnded(ctx, stack.pool, await submit(stack.url, chainSpec(10)), 60_000);
+  const segments: Record<string, number[]> = {};
+  const add = (k: string, v: number) => (segments[k] ??= []).push(v);
+  let cpuTotal = 0;
+  let wallTotal = 0;
+  for (let c = 0; c < chains; c += 1) {
+    tracer.spans.length = 0;
+    const cpu0 = process.cpuUsage();
+    const w0 = performance.now();
+    tracer.on = true;
+    await waitRunEnded(ctx, stack.pool, await submit(stack.url, chainSpec(100)), 120_000);
+    tracer.on = false;
+    const cpu = process.cpuUsage(cpu0);
+    cpuTotal += (cpu.user + cpu.system) / 1000;
+    wallTotal += performance.now() - w0;
+    const txs = transactions();
+    const sorted = [...tracer.spans].sort((a, b) => a.t0 - b.t0);
+    const after = (pred: (s: Span) => boolean, t: number) => sorted.find((s) => s.t0 >= t && pred(s));
+    for (const end of sorted.filter((s) => s.what === 'handler end')) {
+      const pub = after((s) => s.what === 'publish stage.succeeded', end.t0);
+      const apply = txs.find((t) => t.kind === 'apply succeeded' && t.t0 >= end.t0);
+      if (!pub || !apply) continue;
+      const relay = txs.find((t) => t.kind === 'relay' && t.t0 >= apply.t1 - 0.01);
+      const started = relay && after((s) => s.what === 'publish stage.started', relay.t0);
+      if (!relay || !started) continue;
+      const bulk = after((s) => s.what.startsWith('addBulk'), relay.t0)!;
+      const overlapping = txs.find((t) => t.kind === 'apply started' && t.t0 < apply.t0 + 0.5 && t.t1 > apply.t0);
+      add('1 publish succeeded event (Redis add)', pub.t1 - end.t0);
+      add('2 events worker pick-up', apply.t0 - pub.t1);
+      add(`3 apply transaction (${apply.statements.length} statements + commit)`, apply.t1 - apply.t0);
+      add('3a  of which select run for update (lock wait)', apply.lockMs);
+      add('3b  of which commit', apply.commitMs);
+      add('3c  an apply-started tx held the run lock (share)', overlapping ? 1 : 0);
+      add('4 commit -> relay begins', relay.t0 - apply.t1);
+      add(`5 relay transaction (${relay.statements.length} statements + addBulk + commit)`, relay.t1 - relay.t0);
+      add('5a  of which addBulk', bulk.t1 - bulk.t0);
+      add('5b  of which commit', relay.commitMs);
+      add('6 addBulk done -> next worker publishes started', started.t0 - bulk.t1);
+      add('total: handler end -> next started', started.t0 - end.t0);
+    }
+  }
+  console.log(`${chains} chains of 100: wall ${ms(wallTotal / chains / 100)} per stage; this process' CPU ${((cpuTotal / wallTotal) * 100).toFixed(0)}% of one core`);
+  console.log('segment | p50 | mean | p90');
+  for (const [k, v] of Object.entries(segments).sort()) {
+    const s = summarize(v);
+    console.log(`${k} | ${k.includes('share') ? `${(s.mean * 100).toFixed(0)}%` : ms(s.p50)} | ${k.includes('share') ? '' : ms(s.mean)} | ${k.includes('share') ? '' : ms(s.p90)}`);
+  }
+  const txAll = transactions();
+  console.log('\ntransaction kind | n | mean ms | mean lock wait ms | mean commit ms');
+  for (const kind of [...new Set(txAll.map((t) => t.kind))]) {
+    const list = txAll.filter((t) => t.kind === kind);
+    const avg = (f: (t: (typeof list)[number]) => number) => (list.reduce((a, t) => a + f(t), 0) / list.length).toFixed(2);
+    console.log(`${kind} | ${list.length} | ${avg((t) => t.t1 - t.t0)} | ${avg((t) => t.lockMs)} | ${avg((t) => t.commitMs)}`);
+  }
+} catch (e) {
+  console.error(e);
+} finally {
+  await ctx.cleanup();
+  process.exit(0);
+}
