@@ -61,7 +61,7 @@ interface Hop {
   toStarted: number;
 }
 
-async function pipewrightChain(ctx: BenchContext, stack: PipewrightStack, length: number): Promise<{ hops: Hop[]; wallPerStageMs: number }> {
+export async function pipewrightChain(ctx: BenchContext, stack: PipewrightStack, length: number): Promise<{ hops: Hop[]; wallPerStageMs: number }> {
   const runId = await submit(stack.url, chainSpec(length));
   const ended = await waitRunEnded(ctx, stack.pool, runId, 120_000);
   if (ended.status !== 'SUCCEEDED') throw new Error(`chain run ${runId} ended ${ended.status}`);

@@ -66,6 +66,11 @@ try {
     console.log(`${k} | ${k.includes('share') ? `${(s.mean * 100).toFixed(0)}%` : ms(s.p50)} | ${k.includes('share') ? '' : ms(s.mean)} | ${k.includes('share') ? '' : ms(s.p90)}`);
   }
   const txAll = transactions();
+  console.log('\nstatements of the apply-succeeded transaction (mean ms each, in order):');
+  const applies = txAll.filter((t) => t.kind === 'apply succeeded');
+  const shapes = new Map<string, number[]>();
+  for (const t of applies) for (const st of t.statements) (shapes.get(st.what.slice(0, 90)) ?? shapes.set(st.what.slice(0, 90), []).get(st.what.slice(0, 90))!).push(st.t1 - st.t0);
+  for (const [what, list] of shapes) console.log(`  ${(list.reduce((a, b) => a + b, 0) / list.length).toFixed(2).padStart(6)}  x${(list.length / applies.length).toFixed(1)}  ${what}`);
   console.log('\ntransaction kind | n | mean ms | mean lock wait ms | mean commit ms');
   for (const kind of [...new Set(txAll.map((t) => t.kind))]) {
     const list = txAll.filter((t) => t.kind === kind);

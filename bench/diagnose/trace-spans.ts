@@ -53,7 +53,7 @@ export function transactions(): Tx[] {
       if (s.what === 'pg commit' || s.what === 'pg rollback') {
         open.delete(s.conn!);
         const text = list.map((x) => x.what).join('\n');
-        const kind = text.includes('into "artifacts"') ? 'apply succeeded' : text.includes('from "outbox"') ? 'relay' : text.includes('"worker_id"') ? 'apply started' : text.includes('into "stage_runs"') ? 'submit' : 'other';
+        const kind = text.includes('into "stage_runs"') ? 'submit' : text.includes('into "artifacts"') ? 'apply succeeded' : text.includes('from "outbox"') ? 'relay' : text.includes('"worker_id"') ? 'apply started' : 'other';
         const lock = list.find((x) => x.what.includes('from "runs"') && x.what.includes('for update'));
         txs.push({ t0: list[0]!.t0, t1: s.t1, kind, statements: list.slice(1, -1), commitMs: s.t1 - s.t0, lockMs: lock ? lock.t1 - lock.t0 : 0 });
       }

@@ -1,5 +1,5 @@
 import type { StageFailure } from '@pipewright/core';
-import { and, attempts, eq, inArray, lt, outbox, runs, sql, stageRuns, type Database } from '@pipewright/db';
+import { and, asc, attempts, eq, inArray, lt, outbox, runs, sql, stageRuns, type Database } from '@pipewright/db';
 import { advanceRun } from './advance-run.ts';
 import { buildStageJob } from './enqueue-stage.ts';
 import type { OutboxMessage } from './outbox-message.ts';
@@ -57,6 +57,8 @@ export async function reconcileOnce(db: Database, probe: JobProbe, suspects: Map
     .from(attempts)
     .innerJoin(stageRuns, eq(stageRuns.id, attempts.stageRunId))
     .where(inArray(attempts.status, ['QUEUED', 'RUNNING']))
+    // Oldest first: with more live attempts than a batch, the likeliest to be stuck are checked.
+    .orderBy(asc(attempts.queuedAt))
     .limit(options.batchSize ?? 2000);
   // Attempts whose outbox row is still waiting (not yet published, or a retry not yet due).
   const pending = live.length
