@@ -191,7 +191,9 @@ ${lines.map((n) => `- ${n}`).join('\n')}
   the API running as its own process; **baseline**: the same process answering \`GET /healthz\`
   under the same load.
 - **big DAG**: \`planPipeline\` of a 10,000-stage spec (100 layers of 100; every later stage is
-  \`util.merge@1\` binding two outputs of the layer before), from a JS object, p50 after warm-up.
+  \`util.merge@1\` binding two outputs of the layer before), from a JS object, p50 of 15 calls after
+  5 warm-ups, in a child process of its own (a fresh heap: in the bench process, the garbage left by
+  the other benchmarks doubles the time). The CPU time of the same calls is in the details.
 - **run list**: a dedicated database migrated with \`migrateDatabase\` and filled with
   \`generate_series\`: 100,000 runs of 10 stages (1,000,000 stage rows; 80% SUCCEEDED, 10% FAILED,
   5% CANCELED, 3% RUNNING, 2% QUEUED), an attempt per started stage and an artifact per succeeded
@@ -203,5 +205,25 @@ ${lines.map((n) => `- ${n}`).join('\n')}
   CPU queue, default TensorFlow.js backend), RSS after start, 3 s idle and two full GCs; then
   RSS sampled every 20 ms while it trains the demo MLP (\`train.mlp@1\`, breast cancer, 50 epochs).
   The baseline is a bare \`node --import tsx\` process with one BullMQ Worker, measured the same way.
+
+## Diagnostics
+
+Not part of \`npm run bench\`; each prints where the time of one figure goes (\`npx tsx <file>\`):
+
+- \`bench/diagnose/hop-trace.ts\`: timing spans on every Postgres statement (grouped into
+  transactions), BullMQ add and event publish of a 100-stage chain; the critical path of a hop,
+  segment by segment, and the statements of the apply transaction.
+- \`bench/diagnose/fan-trace.ts --width 1000\`: the same for a fan-out run, with the run-lock wait per
+  transaction and the CPU used by this process, Postgres and Redis.
+- \`bench/diagnose/submit-trace.ts\`, \`bench/diagnose/submit-profile.ts\`: statements of \`POST /v1/runs\`
+  under load (one pipeline name vs a new name per request), and a CPU profile of the API process.
+- \`bench/diagnose/run-detail-artifacts.ts\`: \`EXPLAIN ANALYZE\` of the run detail's artifacts query as
+  it is and rewritten as a \`UNION ALL\`, over the run-list data.
+- \`bench/diagnose/memory-breakdown.ts\`: idle RSS of a plain Node/BullMQ process, with tsx, with the
+  stage modules imported, and of the worker with each TensorFlow.js backend.
+- \`bench/diagnose/ab-hop.ts --variants 'base:;x:ENV=1'\`: hop latency of code variants switched by
+  environment variables, alternating chain by chain in one process (for prototypes).
+- \`bench/diagnose/summarize-profile.ts <file.cpuprofile>\`: self time by package and function of a
+  \`node --cpu-prof\` profile.
 `;
 }

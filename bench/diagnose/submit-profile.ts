@@ -3,7 +3,7 @@
  * the submission benchmark) under POST /v1/runs load with a new pipeline name per request, then
  * a summary of the profile. `tsx bench/diagnose/submit-profile.ts [--seconds 10] [--same-name]`
  */
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -23,6 +23,7 @@ try {
   const db = await createBenchDatabase(ctx, 'subprof');
   const prefix = benchPrefix(ctx, 'subprof');
   const dir = await mkdtemp(join(tmpdir(), 'pw-prof-'));
+  ctx.defer(`remove ${dir}`, () => rm(dir, { recursive: true, force: true }));
   const port = await freePort();
   const api = spawnTs(ctx, 'api', 'services/api/src/main.ts', {
     nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`],

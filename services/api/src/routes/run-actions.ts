@@ -99,18 +99,7 @@ export function registerRunActionRoutes(root: FastifyInstance, deps: ApiDeps): v
     },
     async (request) => {
       const ids = await matchingRuns(deps.db, request.body.filter, request.body.limit);
-      const done: string[] = [];
-      const skipped: { id: string; code: string; message: string }[] = [];
-      for (const id of ids) {
-        try {
-          await retryOne(id, {});
-          done.push(id);
-        } catch (error) {
-          if (!(error instanceof PipewrightError)) throw error;
-          skipped.push({ id, code: error.code, message: error.message });
-        }
-      }
-      return { done, skipped };
+      return forEachRun(ids, (id) => retryOne(id, {}));
     },
   );
 
@@ -138,19 +127,9 @@ export function registerRunActionRoutes(root: FastifyInstance, deps: ApiDeps): v
       schema: { tags: ['runs'], summary: 'Cancel several runs', body: bulkCancelBodySchema, response: { 200: bulkResultSchema, 400: errorSchema } },
     },
     async (request) => {
-      const done: string[] = [];
-      const skipped: { id: string; code: string; message: string }[] = [];
-      for (const id of request.body.runIds) {
-        try {
-          await cancelRun(deps.db, id);
-          done.push(id);
-        } catch (error) {
-          if (!(error instanceof PipewrightError)) throw error;
-          skipped.push({ id, code: error.code, message: error.message });
-        }
-      }
-      if (done.length) deps.onRunSubmitted?.(done[0] ?? '');
-      return { done, skipped };
+      const result = await forEachRun(request.body.runIds, (id) => cancelRun(deps.db, id));
+      if (result.done.length) deps.onRunSubmitted?.(result.done[0] ?? '');
+      return result;
     },
   );
 
@@ -215,6 +194,25 @@ export function registerRunActionRoutes(root: FastifyInstance, deps: ApiDeps): v
       return getStageLogs(deps.db, row.id, request.query.limit);
     },
   );
+}
+
+/**
+ * Runs a bulk action one run at a time (each in its own transaction): a run the action refuses
+ * (already ended, not found) is reported as skipped with its code; anything else stops the batch.
+ */
+async function forEachRun(ids: string[], act: (id: string) => Promise<unknown>): Promise<{ done: string[]; skipped: { id: string; code: string; message: string }[] }> {
+  const done: string[] = [];
+  const skipped: { id: string; code: string; message: string }[] = [];
+  for (const id of ids) {
+    try {
+      await act(id);
+      done.push(id);
+    } catch (error) {
+      if (!(error instanceof PipewrightError)) throw error;
+      skipped.push({ id, code: error.code, message: error.message });
+    }
+  }
+  return { done, skipped };
 }
 
 async function matchingRuns(db: Database, filter: z.infer<typeof bulkRetryBodySchema>['filter'], limit: number): Promise<string[]> {
