@@ -1,5 +1,5 @@
 import { isTerminalAttemptStatus, isTerminalStageStatus, type StageFailure } from '@pipewright/core';
-import { artifacts, attempts, eq, metrics, runs, stageLogs, stageRuns, type Database } from '@pipewright/db';
+import { and, artifacts, attempts, eq, inArray, isNull, metrics, runs, sql, stageLogs, stageRuns, type Database } from '@pipewright/db';
 import type { StageEvent } from '@pipewright/queue';
 import { randomUUID } from 'node:crypto';
 import { advanceRun } from './advance-run.ts';
@@ -26,6 +26,8 @@ export interface ApplyResult {
 export async function applyStageEvent(db: Database, event: StageEvent, now: () => Date = () => new Date()): Promise<ApplyResult> {
   if (event.type === 'stage.progress') return applyProgress(db, event);
 
+  if (event.type === 'stage.started') return applyStarted(db, event);
+
   return db.transaction(async (tx) => {
     // Lock order: run, then its rows. Every state change of a run takes this lock first.
     const [run] = await tx.select().from(runs).where(eq(runs.id, event.runId)).for('update');
@@ -37,31 +39,6 @@ export async function applyStageEvent(db: Database, event: StageEvent, now: () =
     const current = stage.attemptCount === attempt.number && !isTerminalStageStatus(stage.status);
 
     switch (event.type) {
-      case 'stage.started': {
-        if (attempt.status !== 'QUEUED') {
-          // Events are applied concurrently, so a worker's result can overtake its start. Keep
-          // who ran the attempt and when it started (replacing the success path's fallback).
-          if (attempt.workerId === null && (attempt.status === 'SUCCEEDED' || attempt.status === 'FAILED')) {
-            await tx
-              .update(attempts)
-              .set({ workerId: event.workerId, host: event.host, backend: attempt.backend ?? event.backend ?? null, startedAt: new Date(event.at) })
-              .where(eq(attempts.id, attempt.id));
-          }
-          return { outcome: 'stale' as const, enqueued: 0 };
-        }
-        await tx
-          .update(attempts)
-          .set({ status: 'RUNNING', workerId: event.workerId, host: event.host, backend: event.backend ?? null, startedAt: new Date(event.at) })
-          .where(eq(attempts.id, attempt.id));
-        if (!current) return { outcome: 'stale' as const, enqueued: 0 };
-        await tx.update(stageRuns).set({ status: 'RUNNING', startedAt: stage.startedAt ?? new Date(event.at) }).where(eq(stageRuns.id, stage.id));
-        if (run.status === 'QUEUED') {
-          await tx.update(runs).set({ status: 'RUNNING', startedAt: at, updatedAt: at }).where(eq(runs.id, run.id));
-        }
-        await notifyRunChanged(tx, run.id, 'state');
-        return { outcome: 'applied' as const, enqueued: 0 };
-      }
-
       case 'stage.succeeded': {
         if (isTerminalAttemptStatus(attempt.status)) return { outcome: 'stale' as const, enqueued: 0 };
         const missing = Object.keys(stage.outputs).filter((name) => !event.outputs[name]);
@@ -144,6 +121,48 @@ export async function applyStageEvent(db: Database, event: StageEvent, now: () =
         return { outcome: 'applied' as const, enqueued: settled.enqueued };
       }
     }
+  });
+}
+
+/**
+ * A start changes only rows that are still waiting for it, so it needs no run lock: each update
+ * is conditional (attempt QUEUED, stage QUEUED or RETRY_WAIT for this attempt, run QUEUED) and
+ * Postgres re-checks the condition after waiting for any concurrent writer. Rows are touched in
+ * the run -> attempt -> stage order every locking apply uses, so the two cannot deadlock. Events
+ * are applied concurrently, so a result can overtake its start: then only who ran the attempt,
+ * and when it started, is filled in.
+ */
+async function applyStarted(db: Database, event: Extract<StageEvent, { type: 'stage.started' }>): Promise<ApplyResult> {
+  const startedAt = new Date(event.at);
+  return db.transaction(async (tx) => {
+    const [run] = await tx.select({ status: runs.status }).from(runs).where(eq(runs.id, event.runId));
+    if (!run) return { outcome: 'unknown-attempt' as const, enqueued: 0 };
+    if (run.status === 'QUEUED') {
+      await tx
+        .update(runs)
+        .set({ status: 'RUNNING', startedAt, updatedAt: startedAt })
+        .where(and(eq(runs.id, event.runId), eq(runs.status, 'QUEUED')));
+    }
+    const [attempt] = await tx
+      .update(attempts)
+      .set({ status: 'RUNNING', workerId: event.workerId, host: event.host, backend: event.backend ?? null, startedAt })
+      .where(and(eq(attempts.id, event.attemptId), eq(attempts.status, 'QUEUED')))
+      .returning({ stageRunId: attempts.stageRunId, number: attempts.number });
+    if (!attempt) {
+      await tx
+        .update(attempts)
+        .set({ workerId: event.workerId, host: event.host, backend: sql`coalesce(${attempts.backend}, ${event.backend ?? null})`, startedAt })
+        .where(and(eq(attempts.id, event.attemptId), isNull(attempts.workerId), inArray(attempts.status, ['SUCCEEDED', 'FAILED'])));
+      return { outcome: 'stale' as const, enqueued: 0 };
+    }
+    const moved = await tx
+      .update(stageRuns)
+      .set({ status: 'RUNNING', startedAt: sql`coalesce(${stageRuns.startedAt}, ${startedAt.toISOString()}::timestamptz)` })
+      .where(and(eq(stageRuns.id, attempt.stageRunId), eq(stageRuns.attemptCount, attempt.number), inArray(stageRuns.status, ['QUEUED', 'RETRY_WAIT'])))
+      .returning({ id: stageRuns.id });
+    if (moved.length === 0) return { outcome: 'stale' as const, enqueued: 0 };
+    await notifyRunChanged(tx, event.runId, 'state');
+    return { outcome: 'applied' as const, enqueued: 0 };
   });
 }
 

@@ -24,6 +24,33 @@ export interface SubmittedRun {
   replayed: boolean;
 }
 
+/**
+ * The pipeline version of this spec: found by (name, digest) without a lock — the common case,
+ * a spec submitted before — or created under a per-name advisory lock that serialises version
+ * numbering (held to the end of the caller's transaction, so only first submits of a new spec
+ * wait on each other).
+ */
+async function pipelineVersion(tx: Database, name: string, digest: string, spec: unknown, teamId: string | null) {
+  const find = () => tx.select().from(pipelines).where(and(eq(pipelines.name, name), eq(pipelines.specDigest, digest)));
+  const [known] = await find();
+  if (known) return known;
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${'pipeline:' + name}))`);
+  const [raced] = await find();
+  if (raced) return raced;
+  const [latest] = await tx
+    .select({ version: pipelines.version })
+    .from(pipelines)
+    .where(eq(pipelines.name, name))
+    .orderBy(desc(pipelines.version))
+    .limit(1);
+  const [created] = await tx
+    .insert(pipelines)
+    .values({ id: randomUUID(), teamId, name, version: (latest?.version ?? 0) + 1, specDigest: digest, spec })
+    .returning();
+  if (!created) throw new Error('pipeline insert returned nothing');
+  return created;
+}
+
 /** Rows per INSERT: stays under Postgres' 65,535 bind parameters with ~20 columns a row. */
 const STAGE_INSERT_CHUNK = 1000;
 
@@ -50,26 +77,7 @@ export async function submitRun(db: Database, input: SubmitRunInput): Promise<Su
         return { runId: earlier, pipelineId: row?.pipelineId ?? '', pipelineVersion: row?.version ?? 0, enqueued: 0, replayed: true };
       }
     }
-    // Serialises version numbering per pipeline name; released at commit.
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${'pipeline:' + input.plan.name}))`);
-    let [pipeline] = await tx
-      .select()
-      .from(pipelines)
-      .where(and(eq(pipelines.name, input.plan.name), eq(pipelines.specDigest, digest)));
-    if (!pipeline) {
-      const [latest] = await tx
-        .select({ version: pipelines.version })
-        .from(pipelines)
-        .where(eq(pipelines.name, input.plan.name))
-        .orderBy(desc(pipelines.version))
-        .limit(1);
-      [pipeline] = await tx
-        .insert(pipelines)
-        .values({ id: randomUUID(), teamId, name: input.plan.name, version: (latest?.version ?? 0) + 1, specDigest: digest, spec: input.spec })
-        .returning();
-    }
-    if (!pipeline) throw new Error('pipeline insert returned nothing');
-
+    const pipeline = await pipelineVersion(tx, input.plan.name, digest, input.spec, teamId);
     const runId = randomUUID();
     const [run] = await tx
       .insert(runs)

@@ -45,6 +45,8 @@ export async function startOrchestrator(options: StartOrchestratorOptions): Prom
     onError: (error) => logger.error({ err: error }, 'outbox relay pass failed'),
   }).start();
 
+  // BullMQ does not close a connection it was handed; closed in close().
+  const eventsConnection = openRedis(options.redisUrl);
   const events = new Worker(
     EVENTS_QUEUE,
     async (job) => {
@@ -57,7 +59,7 @@ export async function startOrchestrator(options: StartOrchestratorOptions): Prom
       return result.outcome;
     },
     {
-      connection: openRedis(options.redisUrl),
+      connection: eventsConnection,
       prefix: options.prefix,
       concurrency: options.eventConcurrency ?? 8,
       // Applying an event is idempotent, so an event whose orchestrator died mid-apply is simply
@@ -85,6 +87,7 @@ export async function startOrchestrator(options: StartOrchestratorOptions): Prom
     async close() {
       await reconciler.stop();
       await events.close();
+      eventsConnection.disconnect();
       await relay.stop();
       await producer.close();
       connection.disconnect();

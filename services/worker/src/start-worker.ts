@@ -70,6 +70,8 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   }, heartbeatMs);
   heartbeat.unref();
 
+  // BullMQ does not close a connection it was handed; these are closed in close().
+  const workerConnections: Redis[] = [];
   const workers = options.queues.map(
     (queue) =>
       new Worker(
@@ -87,7 +89,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
           });
         },
         {
-          connection: openRedis(options.redisUrl),
+          connection: track(workerConnections, openRedis(options.redisUrl)),
           prefix: options.prefix,
           concurrency: options.concurrency ?? 1,
           // A job whose worker died is not handed to another worker by BullMQ: it fails (and is
@@ -111,10 +113,16 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     async close() {
       clearInterval(heartbeat);
       await Promise.all(workers.map((w) => w.close()));
+      for (const c of workerConnections) c.disconnect();
       await cancels.close();
       await connection.del(workerKey(options.prefix, id)).catch(() => undefined);
       await producer.close();
       connection.disconnect();
     },
   };
+}
+
+function track(list: Redis[], connection: Redis): Redis {
+  list.push(connection);
+  return connection;
 }
