@@ -3,6 +3,8 @@ import { and, artifacts, attempts, eq, inArray, isNull, metrics, runs, sql, stag
 import type { StageEvent } from '@pipewright/queue';
 import { randomUUID } from 'node:crypto';
 import { advanceRun } from './advance-run.ts';
+
+type RunRow = typeof runs.$inferSelect;
 import { notifyRunChanged } from './notify-run-changed.ts';
 import { settleFailedAttempt } from './settle-failed-attempt.ts';
 
@@ -28,100 +30,127 @@ export async function applyStageEvent(db: Database, event: StageEvent, now: () =
 
   if (event.type === 'stage.started') return applyStarted(db, event);
 
+  const [result] = await applyRunEvents(db, event.runId, [event], now);
+  return result as ApplyResult;
+}
+
+/** The events that end an attempt: they change a run's state under its row lock. */
+export type TerminalStageEvent = Extract<StageEvent, { type: 'stage.succeeded' | 'stage.failed' }>;
+
+/**
+ * Applies the results of one run's attempts in ONE transaction: the run's row lock is taken once,
+ * each event is applied as `applyStageEvent` would, and the run advances once at the end. This
+ * is how the orchestrator keeps a 1,000-way fan-in from taking 1,000 turns at the run lock (and
+ * reading the run's stages 1,000 times): events of one run that arrive together commit together.
+ * The results are in the order of `events`.
+ */
+export async function applyRunEvents(db: Database, runId: string, events: TerminalStageEvent[], now: () => Date = () => new Date()): Promise<ApplyResult[]> {
   return db.transaction(async (tx) => {
     // Lock order: run, then its rows. Every state change of a run takes this lock first.
-    const [run] = await tx.select().from(runs).where(eq(runs.id, event.runId)).for('update');
-    const [attempt] = await tx.select().from(attempts).where(eq(attempts.id, event.attemptId));
-    if (!run || !attempt) return { outcome: 'unknown-attempt' as const, enqueued: 0 };
-    const [stage] = await tx.select().from(stageRuns).where(eq(stageRuns.id, attempt.stageRunId));
-    if (!stage) return { outcome: 'unknown-attempt' as const, enqueued: 0 };
+    const [run] = await tx.select().from(runs).where(eq(runs.id, runId)).for('update');
+    if (!run) return events.map(() => ({ outcome: 'unknown-attempt' as const, enqueued: 0 }));
     const at = now();
-    const current = stage.attemptCount === attempt.number && !isTerminalStageStatus(stage.status);
-
-    switch (event.type) {
-      case 'stage.succeeded': {
-        if (isTerminalAttemptStatus(attempt.status)) return { outcome: 'stale' as const, enqueued: 0 };
-        const missing = Object.keys(stage.outputs).filter((name) => !event.outputs[name]);
-        if (missing.length) {
-          // Consumers bind to declared outputs; a success without one would strand them.
-          const failure: StageFailure = {
-            kind: 'application',
-            code: 'PW_ERR_OUTPUT_MISSING',
-            message: `the stage reported success without its declared outputs: ${missing.join(', ')}`,
-            retryable: false,
-          };
-          const settled = await settleFailedAttempt(tx, { run, stage, attempt, failure, attemptStatus: 'FAILED', resourceUse: event.resourceUse, at });
-          return { outcome: current ? ('applied' as const) : ('stale' as const), enqueued: settled.enqueued };
-        }
-        await tx
-          .update(attempts)
-          .set({
-            status: 'SUCCEEDED',
-            backend: event.backend ?? attempt.backend,
-            resourceUse: event.resourceUse,
-            startedAt: attempt.startedAt ?? new Date(event.at),
-            finishedAt: new Date(event.at),
-          })
-          .where(eq(attempts.id, attempt.id));
-        if (!current) return { outcome: 'stale' as const, enqueued: 0 };
-
-        const outputRows = Object.entries(event.outputs).map(([outputName, ref]) => ({
-          id: randomUUID(),
-          teamId: run.teamId,
-          runId: run.id,
-          producedByStageRunId: stage.id,
-          producedByAttemptId: attempt.id,
-          outputName,
-          type: ref.type,
-          digest: ref.digest,
-          uri: ref.uri,
-          mediaType: ref.mediaType,
-          sizeBytes: ref.sizeBytes,
-          metadata: ref.metadata ?? null,
-        }));
-        if (outputRows.length) await tx.insert(artifacts).values(outputRows).onConflictDoNothing();
-        const finalMetrics = Object.entries(event.metrics).map(([name, value]) => ({
-          runId: run.id,
-          stageRunId: stage.id,
-          attemptId: attempt.id,
-          kind: 'final' as const,
-          name,
-          step: 0,
-          value,
-        }));
-        if (finalMetrics.length) await tx.insert(metrics).values(finalMetrics).onConflictDoNothing();
-        await tx
-          .update(stageRuns)
-          .set({
-            status: 'SUCCEEDED',
-            metrics: event.metrics,
-            outputArtifactIds: Object.fromEntries(outputRows.map((r) => [r.outputName, r.id])),
-            finishedAt: new Date(event.at),
-            startedAt: stage.startedAt ?? attempt.startedAt ?? new Date(event.at),
-          })
-          .where(eq(stageRuns.id, stage.id));
-        const advanced = await advanceRun(tx, run, at);
-        return { outcome: 'applied' as const, enqueued: advanced.enqueued };
-      }
-
-      case 'stage.failed': {
-        if (isTerminalAttemptStatus(attempt.status)) return { outcome: 'stale' as const, enqueued: 0 };
-        const failure = event.error as StageFailure;
-        const settled = await settleFailedAttempt(tx, {
-          run,
-          stage,
-          attempt,
-          failure,
-          attemptStatus: failure.kind === 'canceled' ? 'CANCELED' : 'FAILED',
-          resourceUse: event.resourceUse,
-          backend: event.backend ?? null,
-          at,
-        });
-        if (!current) return { outcome: 'stale' as const, enqueued: 0 };
-        return { outcome: 'applied' as const, enqueued: settled.enqueued };
-      }
+    const results: ApplyResult[] = [];
+    for (const event of events) results.push(await applyTerminal(tx, run, event, at));
+    if (results.some((r) => r.outcome === 'applied')) {
+      const advanced = await advanceRun(tx, run, at);
+      const first = results.find((r) => r.outcome === 'applied');
+      if (first) first.enqueued += advanced.enqueued;
     }
+    return results;
   });
+}
+
+/** One result under the run lock held by the caller; the caller advances the run. */
+async function applyTerminal(tx: Database, run: RunRow, event: TerminalStageEvent, at: Date): Promise<ApplyResult> {
+  const [attempt] = await tx.select().from(attempts).where(eq(attempts.id, event.attemptId));
+  if (!attempt || attempt.runId !== run.id) return { outcome: 'unknown-attempt' as const, enqueued: 0 };
+  const [stage] = await tx.select().from(stageRuns).where(eq(stageRuns.id, attempt.stageRunId));
+  if (!stage) return { outcome: 'unknown-attempt' as const, enqueued: 0 };
+  const current = stage.attemptCount === attempt.number && !isTerminalStageStatus(stage.status);
+  switch (event.type) {
+    case 'stage.succeeded': {
+      if (isTerminalAttemptStatus(attempt.status)) return { outcome: 'stale' as const, enqueued: 0 };
+      const missing = Object.keys(stage.outputs).filter((name) => !event.outputs[name]);
+      if (missing.length) {
+        // Consumers bind to declared outputs; a success without one would strand them.
+        const failure: StageFailure = {
+          kind: 'application',
+          code: 'PW_ERR_OUTPUT_MISSING',
+          message: `the stage reported success without its declared outputs: ${missing.join(', ')}`,
+          retryable: false,
+        };
+        const settled = await settleFailedAttempt(tx, { run, stage, attempt, failure, attemptStatus: 'FAILED', resourceUse: event.resourceUse, at, advance: false });
+        return { outcome: current ? ('applied' as const) : ('stale' as const), enqueued: settled.enqueued };
+      }
+      await tx
+        .update(attempts)
+        .set({
+          status: 'SUCCEEDED',
+          backend: event.backend ?? attempt.backend,
+          resourceUse: event.resourceUse,
+          startedAt: attempt.startedAt ?? new Date(event.at),
+          finishedAt: new Date(event.at),
+        })
+        .where(eq(attempts.id, attempt.id));
+      if (!current) return { outcome: 'stale' as const, enqueued: 0 };
+
+      const outputRows = Object.entries(event.outputs).map(([outputName, ref]) => ({
+        id: randomUUID(),
+        teamId: run.teamId,
+        runId: run.id,
+        producedByStageRunId: stage.id,
+        producedByAttemptId: attempt.id,
+        outputName,
+        type: ref.type,
+        digest: ref.digest,
+        uri: ref.uri,
+        mediaType: ref.mediaType,
+        sizeBytes: ref.sizeBytes,
+        metadata: ref.metadata ?? null,
+      }));
+      if (outputRows.length) await tx.insert(artifacts).values(outputRows).onConflictDoNothing();
+      const finalMetrics = Object.entries(event.metrics).map(([name, value]) => ({
+        runId: run.id,
+        stageRunId: stage.id,
+        attemptId: attempt.id,
+        kind: 'final' as const,
+        name,
+        step: 0,
+        value,
+      }));
+      if (finalMetrics.length) await tx.insert(metrics).values(finalMetrics).onConflictDoNothing();
+      await tx
+        .update(stageRuns)
+        .set({
+          status: 'SUCCEEDED',
+          metrics: event.metrics,
+          outputArtifactIds: Object.fromEntries(outputRows.map((r) => [r.outputName, r.id])),
+          finishedAt: new Date(event.at),
+          startedAt: stage.startedAt ?? attempt.startedAt ?? new Date(event.at),
+        })
+        .where(eq(stageRuns.id, stage.id));
+      return { outcome: 'applied' as const, enqueued: 0 };
+    }
+
+    case 'stage.failed': {
+      if (isTerminalAttemptStatus(attempt.status)) return { outcome: 'stale' as const, enqueued: 0 };
+      const failure = event.error as StageFailure;
+      const settled = await settleFailedAttempt(tx, {
+        run,
+        stage,
+        attempt,
+        failure,
+        attemptStatus: failure.kind === 'canceled' ? 'CANCELED' : 'FAILED',
+        resourceUse: event.resourceUse,
+        backend: event.backend ?? null,
+        at,
+        advance: false,
+      });
+      if (!current) return { outcome: 'stale' as const, enqueued: 0 };
+      return { outcome: 'applied' as const, enqueued: settled.enqueued };
+    }
+  }
 }
 
 /**

@@ -3,7 +3,7 @@ export { retryRun, type RetryRunInput, type RetriedRun } from './retry-run.ts';
 export { cancelRun, type CancelResult } from './cancel-run.ts';
 export { advanceRun, type AdvanceResult } from './advance-run.ts';
 export { enqueueStage, buildStageJob, type EnqueueStageInput } from './enqueue-stage.ts';
-export { applyStageEvent, type ApplyOutcome, type ApplyResult } from './apply-stage-event.ts';
+export { applyStageEvent, applyRunEvents, type ApplyOutcome, type ApplyResult, type TerminalStageEvent } from './apply-stage-event.ts';
 export { relayOutbox, drainOutbox, type RelayOptions } from './relay-outbox.ts';
 export { OutboxRelayLoop, type OutboxRelayLoopOptions } from './outbox-relay-loop.ts';
 export { reconcileOnce, type JobProbe, type JobState, type ReconcileOptions, type ReconcileReport } from './reconcile.ts';

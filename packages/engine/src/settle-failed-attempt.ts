@@ -19,14 +19,17 @@ export interface SettleFailedAttemptInput {
   resourceUse?: AttemptRow['resourceUse'];
   backend?: string | null;
   at: Date;
+  /** Advance the run afterwards. False when the caller advances once for a batch. @defaultValue true */
+  advance?: boolean;
 }
 
 /**
  * Ends an attempt that did not succeed and decides what happens to its stage, the one rule for
  * every way an attempt can end badly (reported failure, lost worker, timeout, cancel): a stage
  * whose cancel was asked ends CANCELED; a retryable failure with attempts left gets a new attempt
- * after its backoff; anything else ends the stage FAILED. Then the run advances. The caller
- * holds the run's row lock; the attempt must not be final yet.
+ * after its backoff; anything else ends the stage FAILED. Then the run advances (unless the
+ * caller advances once for a batch). The caller holds the run's row lock; the attempt must not be
+ * final yet.
  */
 export async function settleFailedAttempt(tx: Database, input: SettleFailedAttemptInput): Promise<{ enqueued: number }> {
   const { run, stage, attempt, failure, at } = input;
@@ -49,7 +52,7 @@ export async function settleFailedAttempt(tx: Database, input: SettleFailedAttem
   if (canceled) {
     await tx.update(stageRuns).set({ status: 'CANCELED', error: failure, finishedAt: at }).where(eq(stageRuns.id, stage.id));
     stage.status = 'CANCELED';
-    return { enqueued: (await advanceRun(tx, run, at)).enqueued };
+    return { enqueued: input.advance === false ? 0 : (await advanceRun(tx, run, at)).enqueued };
   }
   if (failure.retryable && attempt.number < stage.retry.attempts) {
     const stagesByKey = new Map((await tx.select().from(stageRuns).where(eq(stageRuns.runId, run.id))).map((s) => [s.stageKey, s]));
@@ -63,9 +66,9 @@ export async function settleFailedAttempt(tx: Database, input: SettleFailedAttem
       delayMs: retryDelayMs(stage.retry, next),
       now: at,
     });
-    return { enqueued: 1 + (await advanceRun(tx, run, at)).enqueued };
+    return { enqueued: 1 + (input.advance === false ? 0 : (await advanceRun(tx, run, at)).enqueued) };
   }
   await tx.update(stageRuns).set({ status: 'FAILED', error: failure, finishedAt: at }).where(eq(stageRuns.id, stage.id));
   stage.status = 'FAILED';
-  return { enqueued: (await advanceRun(tx, run, at)).enqueued };
+  return { enqueued: input.advance === false ? 0 : (await advanceRun(tx, run, at)).enqueued };
 }

@@ -4,6 +4,7 @@ import type { Database } from '@pipewright/db';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { applyStageEvent, OutboxRelayLoop } from '@pipewright/engine';
+import { RunEventCoalescer } from './run-event-coalescer.ts';
 import { createRedisJobProbe, EVENTS_QUEUE, openRedis, QueueProducer, stageEventSchema } from '@pipewright/queue';
 import { startReconcilerLoop } from './reconciler-loop.ts';
 
@@ -13,7 +14,7 @@ export interface StartOrchestratorOptions {
   /** @defaultValue `{pw}` */
   prefix: string;
   logger: Logger;
-  /** @defaultValue 8 */
+  /** Events taken from Redis at once. @defaultValue 64 */
   eventConcurrency?: number;
   /** @defaultValue 250 */
   relayIntervalMs?: number;
@@ -45,13 +46,15 @@ export async function startOrchestrator(options: StartOrchestratorOptions): Prom
     onError: (error) => logger.error({ err: error }, 'outbox relay pass failed'),
   }).start();
 
+  const coalescer = new RunEventCoalescer(options.db);
   // BullMQ does not close a connection it was handed; closed in close().
   const eventsConnection = openRedis(options.redisUrl);
   const events = new Worker(
     EVENTS_QUEUE,
     async (job) => {
       const event = stageEventSchema.parse(job.data);
-      const result = await applyStageEvent(options.db, event);
+      const result =
+        event.type === 'stage.succeeded' || event.type === 'stage.failed' ? await coalescer.apply(event) : await applyStageEvent(options.db, event);
       if (result.enqueued > 0) relay.kick();
       if (event.type !== 'stage.progress') {
         logger.debug({ runId: event.runId, attemptId: event.attemptId, type: event.type, outcome: result.outcome }, 'event applied');
@@ -61,7 +64,9 @@ export async function startOrchestrator(options: StartOrchestratorOptions): Prom
     {
       connection: eventsConnection,
       prefix: options.prefix,
-      concurrency: options.eventConcurrency ?? 8,
+      // Most of these wait on the coalescer (a run's results batch into one transaction), so
+      // many can be taken at once without as many database connections.
+      concurrency: options.eventConcurrency ?? 64,
       // Applying an event is idempotent, so an event whose orchestrator died mid-apply is simply
       // applied again by another one, however often that happens.
       maxStalledCount: 1000,
