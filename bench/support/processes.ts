@@ -1,5 +1,5 @@
+export { freePort } from '@pipewright/testing';
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { REPO_ROOT, type BenchContext } from './context.ts';
@@ -91,17 +91,6 @@ export function spawnTs(ctx: BenchContext, name: string, entry: string, options:
   return proc;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
 
 /** Resident set size of a process from /proc (bytes), or NaN when it is gone. */
 export async function rssOf(pid: number): Promise<number> {

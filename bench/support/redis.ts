@@ -1,3 +1,4 @@
+import { cleanupRedisPrefix } from '@pipewright/testing';
 import { Redis } from 'ioredis';
 import { REDIS_URL, RUN_ID, type BenchContext } from './context.ts';
 
@@ -14,20 +15,7 @@ export function benchPrefix(ctx: BenchContext, label: string): string {
 
 export async function deleteRedisPrefix(prefix: string): Promise<number> {
   if (!prefix.startsWith('{pwbench-')) throw new Error(`refusing to delete keys of prefix ${prefix}`);
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 3 });
-  await redis.connect();
-  try {
-    let deleted = 0;
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix.replace(/[*?[\]\\]/g, (c) => `\\${c}`)}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) deleted += await redis.unlink(...keys);
-    } while (cursor !== '0');
-    return deleted;
-  } finally {
-    await redis.quit();
-  }
+  return cleanupRedisPrefix(REDIS_URL, prefix);
 }
 
 /** Counts the keys of a prefix (for the cleanup check at the end of a run). */

@@ -9,3 +9,4 @@ export {
   type TestServiceSource,
 } from './test-services.ts';
 export { ensureTemplateDatabase, templateDatabaseName } from './template-database.ts';
+export { freePort } from './free-port.ts';
