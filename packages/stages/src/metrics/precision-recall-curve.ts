@@ -1,4 +1,5 @@
 import type { Label } from './classification-metrics.ts';
+import { oneVsRestMacro } from './one-vs-rest-macro.ts';
 
 /**
  * scikit-learn's `precision_recall_curve`: one point per distinct score, in increasing threshold
@@ -54,25 +55,8 @@ export function averagePrecisionScore(isPositive: readonly boolean[], scores: Ar
  * (`average_precision_score(label_binarize(y, classes=classes), proba, average='macro')`).
  * `probabilities` is row-major, `yTrue.length x classes.length`, columns in `classes` order.
  */
-export function averagePrecisionOneVsRestMacro(
-  yTrue: readonly Label[],
-  probabilities: ArrayLike<number>,
-  classes: readonly Label[],
-): number {
-  const k = classes.length;
-  if (probabilities.length !== yTrue.length * k) {
-    throw new Error(`averagePrecisionOneVsRestMacro: expected ${yTrue.length}x${k} probabilities, got ${probabilities.length}`);
-  }
-  let sum = 0;
-  for (let c = 0; c < k; c++) {
-    const column = new Float64Array(yTrue.length);
-    for (let i = 0; i < yTrue.length; i++) column[i] = probabilities[i * k + c]!;
-    sum += averagePrecisionScore(
-      yTrue.map((label) => label === classes[c]),
-      column,
-    );
-  }
-  return sum / k;
+export function averagePrecisionOneVsRestMacro(yTrue: readonly Label[], probabilities: ArrayLike<number>, classes: readonly Label[]): number {
+  return oneVsRestMacro('averagePrecisionOneVsRestMacro', averagePrecisionScore, yTrue, probabilities, classes);
 }
 
 /** The operating point `recallAtPrecision` found. */

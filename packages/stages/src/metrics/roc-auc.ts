@@ -1,4 +1,5 @@
 import type { Label } from './classification-metrics.ts';
+import { oneVsRestMacro } from './one-vs-rest-macro.ts';
 
 /**
  * Area under the ROC curve of `scores` for `isPositive`, exactly: the probability that a random
@@ -43,23 +44,6 @@ export function rocAucScore(isPositive: readonly boolean[], scores: ArrayLike<nu
  * `roc_auc_score(y, proba, multi_class='ovr', average='macro')`). `probabilities` is row-major,
  * `yTrue.length x classes.length`, columns in `classes` order.
  */
-export function rocAucOneVsRestMacro(
-  yTrue: readonly Label[],
-  probabilities: ArrayLike<number>,
-  classes: readonly Label[],
-): number {
-  const k = classes.length;
-  if (probabilities.length !== yTrue.length * k) {
-    throw new Error(`rocAucOneVsRestMacro: expected ${yTrue.length}x${k} probabilities, got ${probabilities.length}`);
-  }
-  let sum = 0;
-  for (let c = 0; c < k; c++) {
-    const column = new Float64Array(yTrue.length);
-    for (let i = 0; i < yTrue.length; i++) column[i] = probabilities[i * k + c]!;
-    sum += rocAucScore(
-      yTrue.map((label) => label === classes[c]),
-      column,
-    );
-  }
-  return sum / k;
+export function rocAucOneVsRestMacro(yTrue: readonly Label[], probabilities: ArrayLike<number>, classes: readonly Label[]): number {
+  return oneVsRestMacro('rocAucOneVsRestMacro', rocAucScore, yTrue, probabilities, classes);
 }
