@@ -13,22 +13,13 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { mulberry32 } from '@pipewright/stages';
 
 const SOURCE = '/usr/share/games/fortunes';
 const CATEGORIES = ['computers', 'science', 'law', 'food', 'sports'];
 const PER_CATEGORY = 400;
 const SEED = 20_240_620;
 
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const random = mulberry32(SEED);
 const seen = new Set<string>();

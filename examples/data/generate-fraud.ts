@@ -9,22 +9,12 @@
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { mulberry32 } from '@pipewright/stages';
 
 const ROWS = 20_000;
 const FRAUD_RATE = 0.015;
 const SEED = 20_240_601;
 
-/** mulberry32, as packages/stages/src/seeded-random.ts: reproducible on every Node version. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const random = mulberry32(SEED);
 const uniform = (lo: number, hi: number) => lo + (hi - lo) * random();

@@ -10,22 +10,12 @@
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { mulberry32 } from '@pipewright/stages';
 
 const MACHINES = 80;
 const TRAIN_MACHINES = 60;
 const SEED = 20_240_615;
 
-/** mulberry32, as packages/stages/src/seeded-random.ts. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const random = mulberry32(SEED);
 const uniform = (lo: number, hi: number) => lo + (hi - lo) * random();

@@ -106,3 +106,4 @@ export { gatherRows } from './column-data.ts';
 
 export { StageTestEnvironment } from './testing/stage-test-environment.ts';
 export type { StageLogRecord, StageTestRun, StageTestRunOptions } from './testing/stage-test-environment.ts';
+export { mulberry32, shuffleInPlace } from './seeded-random.ts';
