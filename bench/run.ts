@@ -144,7 +144,8 @@ function markdown(table: ResultRow[], lines: string[], m: Machine, mins: string,
 run and prints this table; the full run rewrites this file. The machine is shared and noisy: compare
 the **ratio** of a row (both sides measured minutes apart on the same machine), not absolute
 numbers across runs. \`--quick\` is a smoke test with smaller sizes; \`--only hop,fanout\` runs some;
-\`--layout procs\` runs hop and fan-out with every service in its own process.
+\`--layout procs\` runs hop and fan-out with every service in its own process. What bounds each
+figure that misses its goal, as measured, and what would move it: [performance.md](performance.md).
 
 ## Latest run
 
