@@ -1,11 +1,11 @@
 import { isTerminalAttemptStatus, isTerminalStageStatus, type StageFailure } from '@pipewright/core';
-import { and, artifacts, attempts, eq, inArray, isNull, metrics, runs, sql, stageLogs, stageRuns, type Database } from '@pipewright/db';
+import { and, artifacts, attempts, eq, executeRows, inArray, isNull, metrics, runs, sql, stageLogs, stageRuns, type Database } from '@pipewright/db';
 import type { StageEvent } from '@pipewright/queue';
 import { randomUUID } from 'node:crypto';
 import { advanceRun } from './advance-run.ts';
 
 type RunRow = typeof runs.$inferSelect;
-import { notifyRunChanged } from './notify-run-changed.ts';
+import { notifyRunChanged, RUN_CHANGED_CHANNEL } from './notify-run-changed.ts';
 import { settleFailedAttempt } from './settle-failed-attempt.ts';
 
 export type ApplyOutcome =
@@ -154,45 +154,52 @@ async function applyTerminal(tx: Database, run: RunRow, event: TerminalStageEven
 }
 
 /**
- * A start changes only rows that are still waiting for it, so it needs no run lock: each update
- * is conditional (attempt QUEUED, stage QUEUED or RETRY_WAIT for this attempt, run QUEUED) and
- * Postgres re-checks the condition after waiting for any concurrent writer. Rows are touched in
- * the run -> attempt -> stage order every locking apply uses, so the two cannot deadlock. Events
- * are applied concurrently, so a result can overtake its start: then only who ran the attempt,
- * and when it started, is filled in.
+ * A start changes only rows that are still waiting for it, so it needs no run lock and no
+ * transaction: the attempt (QUEUED) and its stage (QUEUED or RETRY_WAIT, for this attempt) move
+ * to RUNNING in ONE statement, whose data-modifying CTEs are atomic together, and it announces
+ * the change. The run itself is touched only while it is still QUEUED (its first start), in its
+ * own statement before the others, keeping the run -> attempt -> stage order every locking apply
+ * uses. Events are applied concurrently, so a result can overtake its start: then only who ran
+ * the attempt, and when it started, is filled in.
+ * (Contract of the statement — in: attempt id, worker, host, backend, start time, run id;
+ * out: whether the attempt moved and whether its stage did; locks: the attempt and stage rows.)
  */
 async function applyStarted(db: Database, event: Extract<StageEvent, { type: 'stage.started' }>): Promise<ApplyResult> {
   const startedAt = new Date(event.at);
-  return db.transaction(async (tx) => {
-    const [run] = await tx.select({ status: runs.status }).from(runs).where(eq(runs.id, event.runId));
-    if (!run) return { outcome: 'unknown-attempt' as const, enqueued: 0 };
-    if (run.status === 'QUEUED') {
-      await tx
-        .update(runs)
-        .set({ status: 'RUNNING', startedAt, updatedAt: startedAt })
-        .where(and(eq(runs.id, event.runId), eq(runs.status, 'QUEUED')));
-    }
-    const [attempt] = await tx
+  const at = startedAt.toISOString();
+  const [run] = await db.select({ status: runs.status }).from(runs).where(eq(runs.id, event.runId));
+  if (!run) return { outcome: 'unknown-attempt', enqueued: 0 };
+  if (run.status === 'QUEUED') {
+    await db
+      .update(runs)
+      .set({ status: 'RUNNING', startedAt, updatedAt: startedAt })
+      .where(and(eq(runs.id, event.runId), eq(runs.status, 'QUEUED')));
+  }
+  const payload = JSON.stringify({ runId: event.runId, change: 'state' });
+  const [moved] = await executeRows<{ attempt: number; stage: number }>(
+    db,
+    sql`with a as (
+          update attempts set status = 'RUNNING', worker_id = ${event.workerId}, host = ${event.host},
+                 backend = ${event.backend ?? null}, started_at = ${at}::timestamptz
+          where id = ${event.attemptId} and status = 'QUEUED'
+          returning stage_run_id, number),
+        s as (
+          update stage_runs set status = 'RUNNING', started_at = coalesce(stage_runs.started_at, ${at}::timestamptz)
+          from a
+          where stage_runs.id = a.stage_run_id and stage_runs.attempt_count = a.number
+            and stage_runs.status in ('QUEUED', 'RETRY_WAIT')
+          returning stage_runs.id),
+        n as (select pg_notify(${RUN_CHANGED_CHANNEL}, ${payload}) from s)
+        select (select count(*) from a)::int as attempt, (select count(*) from s)::int + 0 * (select count(*) from n)::int as stage`,
+  );
+  if (!moved?.attempt) {
+    await db
       .update(attempts)
-      .set({ status: 'RUNNING', workerId: event.workerId, host: event.host, backend: event.backend ?? null, startedAt })
-      .where(and(eq(attempts.id, event.attemptId), eq(attempts.status, 'QUEUED')))
-      .returning({ stageRunId: attempts.stageRunId, number: attempts.number });
-    if (!attempt) {
-      await tx
-        .update(attempts)
-        .set({ workerId: event.workerId, host: event.host, backend: sql`coalesce(${attempts.backend}, ${event.backend ?? null})`, startedAt })
-        .where(and(eq(attempts.id, event.attemptId), isNull(attempts.workerId), inArray(attempts.status, ['SUCCEEDED', 'FAILED'])));
-      return { outcome: 'stale' as const, enqueued: 0 };
-    }
-    const moved = await tx
-      .update(stageRuns)
-      .set({ status: 'RUNNING', startedAt: sql`coalesce(${stageRuns.startedAt}, ${startedAt.toISOString()}::timestamptz)` })
-      .where(and(eq(stageRuns.id, attempt.stageRunId), eq(stageRuns.attemptCount, attempt.number), inArray(stageRuns.status, ['QUEUED', 'RETRY_WAIT'])))
-      .returning({ id: stageRuns.id });
-    if (moved.length === 0) return { outcome: 'stale' as const, enqueued: 0 };
-    await notifyRunChanged(tx, event.runId, 'state');
-    return { outcome: 'applied' as const, enqueued: 0 };
-  });
+      .set({ workerId: event.workerId, host: event.host, backend: sql`coalesce(${attempts.backend}, ${event.backend ?? null})`, startedAt })
+      .where(and(eq(attempts.id, event.attemptId), isNull(attempts.workerId), inArray(attempts.status, ['SUCCEEDED', 'FAILED'])));
+    return { outcome: 'stale', enqueued: 0 };
+  }
+  return { outcome: moved.stage ? 'applied' : 'stale', enqueued: 0 };
 }
 
 async function applyProgress(db: Database, event: Extract<StageEvent, { type: 'stage.progress' }>): Promise<ApplyResult> {
