@@ -6,6 +6,7 @@ import { advanceRun } from './advance-run.ts';
 
 type RunRow = typeof runs.$inferSelect;
 import { notifyRunChanged, RUN_CHANGED_CHANNEL } from './notify-run-changed.ts';
+import { takeOutboxJobs, type PendingJob } from './outbox-collector.ts';
 import { settleFailedAttempt } from './settle-failed-attempt.ts';
 
 export type ApplyOutcome =
@@ -30,8 +31,8 @@ export async function applyStageEvent(db: Database, event: StageEvent, now: () =
 
   if (event.type === 'stage.started') return applyStarted(db, event);
 
-  const [result] = await applyRunEvents(db, event.runId, [event], now);
-  return result as ApplyResult;
+  const { results } = await applyRunEvents(db, event.runId, [event], now);
+  return results[0] as ApplyResult;
 }
 
 /** The events that end an attempt: they change a run's state under its row lock. */
@@ -42,13 +43,19 @@ export type TerminalStageEvent = Extract<StageEvent, { type: 'stage.succeeded' |
  * each event is applied as `applyStageEvent` would, and the run advances once at the end. This
  * is how the orchestrator keeps a 1,000-way fan-in from taking 1,000 turns at the run lock (and
  * reading the run's stages 1,000 times): events of one run that arrive together commit together.
- * The results are in the order of `events`.
+ * The results are in the order of `events`; `jobs` are the stage jobs it made due, for the caller
+ * to publish after the commit (`publishOutboxJobs`), or to leave to the relay.
  */
-export async function applyRunEvents(db: Database, runId: string, events: TerminalStageEvent[], now: () => Date = () => new Date()): Promise<ApplyResult[]> {
+export async function applyRunEvents(
+  db: Database,
+  runId: string,
+  events: TerminalStageEvent[],
+  now: () => Date = () => new Date(),
+): Promise<{ results: ApplyResult[]; jobs: PendingJob[] }> {
   return db.transaction(async (tx) => {
     // Lock order: run, then its rows. Every state change of a run takes this lock first.
     const [run] = await tx.select().from(runs).where(eq(runs.id, runId)).for('update');
-    if (!run) return events.map(() => ({ outcome: 'unknown-attempt' as const, enqueued: 0 }));
+    if (!run) return { results: events.map(() => ({ outcome: 'unknown-attempt' as const, enqueued: 0 })), jobs: [] };
     const at = now();
     const results: ApplyResult[] = [];
     for (const event of events) results.push(await applyTerminal(tx, run, event, at));
@@ -57,7 +64,7 @@ export async function applyRunEvents(db: Database, runId: string, events: Termin
       const first = results.find((r) => r.outcome === 'applied');
       if (first) first.enqueued += advanced.enqueued;
     }
-    return results;
+    return { results, jobs: takeOutboxJobs(tx) };
   });
 }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { attempts, eq, lineageEdges, outbox, sql, stageRuns, type Database } from '@pipewright/db';
 import { stageJobId, stageQueueName, type StageJob } from '@pipewright/queue';
+import { noteOutboxJob } from './outbox-collector.ts';
 import type { OutboxMessage } from './outbox-message.ts';
 import type { ResolvedInputs } from './resolve-stage-inputs.ts';
 
@@ -53,12 +54,16 @@ export async function enqueueStage(tx: Database, input: EnqueueStageInput): Prom
 
   const job = buildStageJob({ runId, teamId: input.teamId, stage, attemptId, attemptNumber, inputs: input.inputs });
   const message: OutboxMessage = { kind: 'stage.run', payload: { queue, job } };
-  await tx.insert(outbox).values({
-    kind: message.kind,
-    payload: message.payload,
-    // The database's clock decides when a delayed retry is due, whichever process relays it.
-    availableAt: sql`now() + make_interval(secs => ${input.delayMs / 1000})`,
-  });
+  const [row] = await tx
+    .insert(outbox)
+    .values({
+      kind: message.kind,
+      payload: message.payload,
+      // The database's clock decides when a delayed retry is due, whichever process relays it.
+      availableAt: sql`now() + make_interval(secs => ${input.delayMs / 1000})`,
+    })
+    .returning({ id: outbox.id });
+  if (row && input.delayMs <= 0) noteOutboxJob(tx, { outboxId: row.id, queue, job });
 
   const status = input.delayMs > 0 ? 'RETRY_WAIT' : 'QUEUED';
   await tx.update(stageRuns).set({ status, attemptCount: attemptNumber, queuedAt: input.now }).where(eq(stageRuns.id, stage.id));

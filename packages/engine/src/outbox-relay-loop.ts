@@ -7,6 +7,11 @@ export interface OutboxRelayLoopOptions {
   producer: QueueProducer;
   /** Poll period, the upper bound on publish latency when nobody kicks. @defaultValue 250 */
   intervalMs?: number;
+  /**
+   * Timer passes leave rows younger than this that were due at once: their writer publishes them
+   * itself after its commit. Kicked passes take every due row. @defaultValue 0
+   */
+  freshGraceMs?: number;
   onError?(error: unknown): void;
 }
 
@@ -19,6 +24,8 @@ export class OutboxRelayLoop {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
+  /** A kick asked for every due row, however fresh. */
+  private full = false;
   private stopped = false;
 
   constructor(private readonly options: OutboxRelayLoopOptions) {}
@@ -26,7 +33,7 @@ export class OutboxRelayLoop {
   start(): this {
     const tick = () => {
       if (this.stopped) return;
-      this.kick();
+      this.run();
       this.timer = setTimeout(tick, this.options.intervalMs ?? 250);
       this.timer.unref();
     };
@@ -34,8 +41,13 @@ export class OutboxRelayLoop {
     return this;
   }
 
-  /** Requests a pass now; coalesces with one already running. */
+  /** Requests a pass over every due row now; coalesces with one already running. */
   kick(): void {
+    this.full = true;
+    this.run();
+  }
+
+  private run(): void {
     if (this.stopped) return;
     if (this.running) {
       this.again = true;
@@ -44,8 +56,10 @@ export class OutboxRelayLoop {
     this.running = (async () => {
       do {
         this.again = false;
+        const minAgeMs = this.full ? 0 : (this.options.freshGraceMs ?? 0);
+        this.full = false;
         try {
-          await drainOutbox(this.options.db, this.options.producer);
+          await drainOutbox(this.options.db, this.options.producer, { minAgeMs });
         } catch (error) {
           this.options.onError?.(error);
         }

@@ -1,10 +1,17 @@
-import { asc, inArray, lte, outbox, sql, type Database } from '@pipewright/db';
+import { and, asc, gt, inArray, lte, or, outbox, sql, type Database } from '@pipewright/db';
+import type { PendingJob } from './outbox-collector.ts';
 import type { QueueProducer } from '@pipewright/queue';
 import type { OutboxMessage } from './outbox-message.ts';
 
 export interface RelayOptions {
   /** Rows taken per transaction. @defaultValue 500 */
   batchSize?: number;
+  /**
+   * Leave rows younger than this that were due at once: the process that wrote them publishes
+   * them itself right after its commit (`publishOutboxJobs`); the relay takes what it did not
+   * (it crashed first). Delayed retries are taken as soon as they are due. @defaultValue 0
+   */
+  minAgeMs?: number;
 }
 
 /**
@@ -24,7 +31,14 @@ export async function relayOutbox(db: Database, producer: QueueProducer, options
     const rows = await tx
       .select()
       .from(outbox)
-      .where(lte(outbox.availableAt, sql`now()`))
+      .where(
+        and(
+          lte(outbox.availableAt, sql`now()`),
+          options.minAgeMs
+            ? or(lte(outbox.createdAt, sql`now() - make_interval(secs => ${options.minAgeMs / 1000})`), gt(outbox.availableAt, outbox.createdAt))
+            : undefined,
+        ),
+      )
       .orderBy(asc(outbox.id))
       .limit(batchSize)
       .for('update', { skipLocked: true });
@@ -60,4 +74,19 @@ export async function drainOutbox(db: Database, producer: QueueProducer, options
     total += n;
     if (n < batchSize) return total;
   }
+}
+
+/**
+ * Publishes the stage jobs a transaction just committed, then deletes their outbox rows: the
+ * fast path from one stage's end to the next one's start, without waiting for a relay pass. A
+ * crash between the two leaves the rows to the relay, which publishes them again; BullMQ ignores
+ * the repeat (deterministic job ids).
+ */
+export async function publishOutboxJobs(db: Database, producer: QueueProducer, jobs: PendingJob[]): Promise<void> {
+  if (jobs.length === 0) return;
+  await producer.publishStageJobs(jobs.map((j) => ({ queue: j.queue, job: j.job })));
+  await db.transaction(async (tx) => {
+    await tx.execute(sql`set local synchronous_commit = off`);
+    await tx.delete(outbox).where(inArray(outbox.id, jobs.map((j) => j.outboxId)));
+  });
 }

@@ -1,5 +1,6 @@
 import type { Database } from '@pipewright/db';
-import { applyRunEvents, type ApplyResult, type TerminalStageEvent } from '@pipewright/engine';
+import { applyRunEvents, publishOutboxJobs, type ApplyResult, type TerminalStageEvent } from '@pipewright/engine';
+import type { QueueProducer } from '@pipewright/queue';
 
 interface Waiting {
   event: TerminalStageEvent;
@@ -13,6 +14,8 @@ interface Waiting {
  * fan-in of a thousand stages takes a few dozen turns at the run's lock instead of a thousand.
  * Each caller still gets its own result (its BullMQ job completes when its batch commits). A
  * batch that fails is retried one event at a time, so one bad event cannot fail the others.
+ * The stage jobs a batch made due are published right after its commit; if that fails, the
+ * outbox relay publishes them (the rows stay until published).
  */
 export class RunEventCoalescer {
   private readonly waiting = new Map<string, Waiting[]>();
@@ -20,6 +23,8 @@ export class RunEventCoalescer {
 
   constructor(
     private readonly db: Database,
+    private readonly producer: QueueProducer,
+    private readonly onPublishFailed: (error: unknown) => void,
     /** Most events in one transaction. @defaultValue 256 */
     private readonly maxBatch = 256,
   ) {}
@@ -33,6 +38,15 @@ export class RunEventCoalescer {
     });
   }
 
+  private async publish(jobs: Parameters<typeof publishOutboxJobs>[2]): Promise<void> {
+    try {
+      await publishOutboxJobs(this.db, this.producer, jobs);
+    } catch (error) {
+      // Committed already: the relay will publish the rows; the events are applied.
+      this.onPublishFailed(error);
+    }
+  }
+
   private async drain(runId: string): Promise<void> {
     this.busy.add(runId);
     try {
@@ -40,13 +54,15 @@ export class RunEventCoalescer {
         const batch = list.splice(0, this.maxBatch);
         if (list.length === 0) this.waiting.delete(runId);
         try {
-          const results = await applyRunEvents(this.db, runId, batch.map((w) => w.event));
+          const { results, jobs } = await applyRunEvents(this.db, runId, batch.map((w) => w.event));
+          await this.publish(jobs);
           batch.forEach((w, i) => w.resolve(results[i] as ApplyResult));
         } catch (batchError) {
           for (const w of batch) {
             try {
-              const [result] = await applyRunEvents(this.db, runId, [w.event]);
-              w.resolve(result as ApplyResult);
+              const { results, jobs } = await applyRunEvents(this.db, runId, [w.event]);
+              await this.publish(jobs);
+              w.resolve(results[0] as ApplyResult);
             } catch (error) {
               w.reject(error ?? batchError);
             }

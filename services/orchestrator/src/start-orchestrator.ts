@@ -43,10 +43,16 @@ export async function startOrchestrator(options: StartOrchestratorOptions): Prom
     db: options.db,
     producer,
     intervalMs: options.relayIntervalMs ?? 250,
+    // Stage jobs an apply makes due are published by the apply itself; the timer takes only the
+    // ones left behind (by a crash between commit and publish) and the rows of other writers.
+    freshGraceMs: 2000,
     onError: (error) => logger.error({ err: error }, 'outbox relay pass failed'),
   }).start();
 
-  const coalescer = new RunEventCoalescer(options.db);
+  const coalescer = new RunEventCoalescer(options.db, producer, (error) => {
+    logger.warn({ err: error }, 'publishing after commit failed; the relay will');
+    relay.kick();
+  });
   // BullMQ does not close a connection it was handed; closed in close().
   const eventsConnection = openRedis(options.redisUrl);
   const events = new Worker(
@@ -55,7 +61,7 @@ export async function startOrchestrator(options: StartOrchestratorOptions): Prom
       const event = stageEventSchema.parse(job.data);
       const result =
         event.type === 'stage.succeeded' || event.type === 'stage.failed' ? await coalescer.apply(event) : await applyStageEvent(options.db, event);
-      if (result.enqueued > 0) relay.kick();
+      // The stages a result made due were published by the coalescer after its commit.
       if (event.type !== 'stage.progress') {
         logger.debug({ runId: event.runId, attemptId: event.attemptId, type: event.type, outcome: result.outcome }, 'event applied');
       }
