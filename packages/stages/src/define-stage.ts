@@ -56,7 +56,10 @@ export function defineStage<S extends z.ZodType>(definition: {
   outputs: Record<string, ArtifactType>;
   params: S;
   defaultTimeoutMs?: number;
-  /** Reads the outside world (files, databases, URLs): never served from the cache. */
+  /**
+   * Reads the outside world (files, databases, URLs): never served from the cache.
+   * @defaultValue true for the `ingest` family, false otherwise
+   */
   volatile?: boolean;
   run(ctx: StageContext<z.output<S>>): Promise<StageResult>;
 }): StageDefinition<S> {
@@ -64,5 +67,7 @@ export function defineStage<S extends z.ZodType>(definition: {
   if (!family || !/^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*@\d+$/.test(definition.type)) {
     throw new Error(`stage type must look like family.name@1, got ${definition.type}`);
   }
-  return { ...definition, family };
+  // Ingest stages read what may change under the same params; one rule here, not a flag each
+  // of them must remember.
+  return { ...definition, family, volatile: definition.volatile ?? family === 'ingest' };
 }

@@ -35,6 +35,10 @@ describe('createStageRegistry', () => {
     expect(typeof registry.getDefinition('ingest.csv@1')?.run).toBe('function');
   });
 
+  it('never caches a stage that reads the outside world: every ingest stage is volatile, the others are not', () => {
+    for (const definition of builtinStages) expect(definition.volatile, definition.type).toBe(definition.family === 'ingest');
+  });
+
   it('gives every built-in stage strict params', () => {
     for (const definition of builtinStages) {
       expect(definition.params.safeParse({ surely_not_a_param: 1 }).success, definition.type).toBe(false);

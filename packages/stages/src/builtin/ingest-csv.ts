@@ -1,10 +1,8 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { z } from 'zod';
 import { StageError } from '@pipewright/core';
 import { defineStage } from '../define-stage.ts';
+import { openSourceFile } from '../open-source-file.ts';
 import { readCsvStream } from '../read-csv-stream.ts';
-import { resolveInside } from '../resolve-inside.ts';
 import { writeTable } from '../table-io.ts';
 
 export interface IngestCsvOptions {
@@ -30,8 +28,6 @@ const params = z.strictObject({
 export function createIngestCsvStage(options: IngestCsvOptions = {}) {
   return defineStage({
     type: 'ingest.csv@1',
-    // The file may change under the same path: never served from the cache.
-    volatile: true,
     description:
       'Reads a CSV file with a header row into an Arrow table, streaming. Columns whose every present value ' +
       'is a decimal number become Float64, the others Utf8; empty, NA and NaN cells are missing values.',
@@ -40,15 +36,12 @@ export function createIngestCsvStage(options: IngestCsvOptions = {}) {
     params,
     defaultTimeoutMs: 10 * 60_000,
     async run(ctx) {
-      const file = await resolveInside(options.baseDir ?? process.cwd(), ctx.params.path);
-      const hash = createHash('sha256');
-      const source = createReadStream(file);
-      source.on('data', (chunk) => hash.update(chunk));
+      const { source, sha256: sourceDigest } = await openSourceFile(options.baseDir ?? process.cwd(), ctx.params.path);
       const { table, header } = await readCsvStream(source, {
         signal: ctx.signal,
         ...(ctx.params.delimiter === undefined ? {} : { delimiter: ctx.params.delimiter }),
       });
-      const sha256 = hash.digest('hex');
+      const sha256 = sourceDigest();
       if (!header.includes(ctx.params.target)) {
         throw StageError.nonRetryable(
           'PW_ERR_BAD_DATA',

@@ -1,10 +1,8 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { z } from 'zod';
 import { StageError } from '@pipewright/core';
 import { defineStage } from '../define-stage.ts';
+import { openSourceFile } from '../open-source-file.ts';
 import { readJsonStream } from '../read-json-stream.ts';
-import { resolveInside } from '../resolve-inside.ts';
 import { writeTable } from '../table-io.ts';
 
 export interface IngestJsonOptions {
@@ -37,10 +35,7 @@ export function createIngestJsonStage(options: IngestJsonOptions = {}) {
     params,
     defaultTimeoutMs: 10 * 60_000,
     async run(ctx) {
-      const file = await resolveInside(options.baseDir ?? process.cwd(), ctx.params.path);
-      const hash = createHash('sha256');
-      const source = createReadStream(file);
-      source.on('data', (chunk) => hash.update(chunk));
+      const { source, sha256: sourceDigest } = await openSourceFile(options.baseDir ?? process.cwd(), ctx.params.path);
       const { table, format } = await readJsonStream(source, { format: ctx.params.format, signal: ctx.signal });
       const columns = table.schema.names;
       if (!columns.includes(ctx.params.target)) {
@@ -53,7 +48,7 @@ export function createIngestJsonStage(options: IngestJsonOptions = {}) {
       ctx.logger.info('ingested json', { path: ctx.params.path, format, rows: table.numRows, columns: columns.length });
       const data = await writeTable(ctx.store, table, {
         target: ctx.params.target,
-        metadata: { source: { path: ctx.params.path, format, sha256: `sha256:${hash.digest('hex')}` } },
+        metadata: { source: { path: ctx.params.path, format, sha256: `sha256:${sourceDigest()}` } },
       });
       return { outputs: { data }, metrics: { rows: table.numRows, columns: columns.length } };
     },
