@@ -71,7 +71,7 @@ export async function workerMemory(ctx: BenchContext): Promise<ResultRow[]> {
     [runId],
   );
   const train = rows[0];
-  if (ended.status !== 'SUCCEEDED' || !train) throw new Error(`MLP run ${runId} ended ${ended.status}`);
+  if (ended.status !== 'SUCCEEDED' || !train) throw new Error(`MLP run ${runId} ended ${ended.status}; the worker's log ends:\n${worker.output().slice(-3000)}`);
   const during = samples.filter((s) => s.at >= train.started_at.getTime() && s.at <= train.finished_at.getTime() + 20);
   const peakTrain = Math.max(...(during.length ? during : samples).map((s) => s.rss));
   const peakRun = Math.max(...samples.map((s) => s.rss));

@@ -43,12 +43,14 @@ await w.waitUntilReady(); console.log('ready');`);
     ['node --import tsx + 1 BullMQ Worker', 'bench/support/bare-worker.ts', {}],
     ['tsx, import bullmq + @pipewright/queue', 'bench/diagnose/import-only.ts', { IMPORTS: 'bullmq,@pipewright/queue' }],
     ['tsx, import @pipewright/worker (no TF loaded)', 'bench/diagnose/import-only.ts', { IMPORTS: '@pipewright/worker' }],
-    ['tsx, import @pipewright/stages', 'bench/diagnose/import-only.ts', { IMPORTS: '@pipewright/stages' }],
+    ['tsx, import @pipewright/stages/lazy (main.ts)', 'bench/diagnose/import-only.ts', { IMPORTS: '@pipewright/stages/lazy' }],
+    ['tsx, import @pipewright/stages (all stages)', 'bench/diagnose/import-only.ts', { IMPORTS: '@pipewright/stages' }],
     ['tsx, import @tensorflow/tfjs-core + tfjs-layers', 'bench/diagnose/import-only.ts', { IMPORTS: '@tensorflow/tfjs-core,@tensorflow/tfjs-layers' }],
     ['tsx, import apache-arrow', 'bench/diagnose/import-only.ts', { IMPORTS: 'apache-arrow' }],
     ['worker main.ts, TF_BACKEND=cpu', 'services/worker/src/main.ts', { TF_BACKEND: 'cpu' }],
-    ['worker main.ts, default backend (wasm here)', 'services/worker/src/main.ts', {}],
-    ['worker main.ts, default backend, WORKER_QUEUES=stage-util-cpu', 'services/worker/src/main.ts', { WORKER_QUEUES: 'stage-util-cpu' }],
+    ['worker main.ts, default backend (TF loaded on first use)', 'services/worker/src/main.ts', {}],
+    ['worker main.ts, WORKER_QUEUES=stage-util-cpu', 'services/worker/src/main.ts', { WORKER_QUEUES: 'stage-util-cpu' }],
+    ['worker main.ts, WORKER_QUEUES=all (TF at start)', 'services/worker/src/main.ts', { WORKER_QUEUES: 'all' }],
   ];
   let n = 0;
   for (const [name, entry, env] of variants) {

@@ -1,7 +1,7 @@
 import type { StageDefinition } from './define-stage.ts';
+import { fileIngestOptions, type BuiltinStagesOptions } from './builtin-stages-options.ts';
 import { evaluateClassificationStage } from './builtin/evaluate-classification.ts';
 import { createIngestCsvStage } from './builtin/ingest-csv.ts';
-import type { IngestCsvOptions } from './builtin/ingest-csv.ts';
 import { preprocessStandardizeStage } from './builtin/preprocess-standardize.ts';
 import { splitTrainTestStage } from './builtin/split-train-test.ts';
 import { trainLogisticStage } from './builtin/train-logistic.ts';
@@ -17,9 +17,7 @@ import { selectTrialStage } from './builtin/select-trial.ts';
 import { utilFanOutStage, utilGatherStage, utilMergeStage, utilNoopStage, utilTransformStage } from './builtin/util-stages.ts';
 import { createIngestJsonStage } from './builtin/ingest-json.ts';
 import { createIngestHttpStage } from './builtin/ingest-http.ts';
-import type { IngestHttpOptions } from './builtin/ingest-http.ts';
 import { createIngestPostgresStage } from './builtin/ingest-postgres.ts';
-import type { IngestPostgresOptions } from './builtin/ingest-postgres.ts';
 import { validateExpectationsStage } from './builtin/validate-expectations.ts';
 import { preprocessImputeStage } from './builtin/preprocess-impute.ts';
 import { preprocessEncodeStage } from './builtin/preprocess-encode.ts';
@@ -31,29 +29,15 @@ import { featuresDatePartsStage } from './builtin/features-date-parts.ts';
 import { featuresSelectKBestStage } from './builtin/features-select-k-best.ts';
 import { textTfidfStage } from './builtin/text-tfidf.ts';
 
-export interface BuiltinStagesOptions {
-  /**
-   * Directory that ingest stages read their `path` params from, and may not leave.
-   * @defaultValue the process' working directory when a stage runs
-   */
-  dataDir?: string;
-  /**
-   * ingest.http@1: hosts it may fetch although they resolve to private, loopback, link-local or
-   * unique-local addresses (`allowHosts`), and its size and time caps.
-   * @defaultValue public addresses only
-   */
-  http?: IngestHttpOptions;
-  /**
-   * ingest.postgres@1: the named connections pipelines may query (`connections`), whether a spec
-   * may pass a URL instead, and its row and timeout caps.
-   * @defaultValue no connections (every query fails until the worker names some)
-   */
-  postgres?: IngestPostgresOptions;
-}
+export type { BuiltinStagesOptions } from './builtin-stages-options.ts';
 
-/** The built-in stages, configured for one worker. */
+/**
+ * The built-in stages, configured for one worker. Importing this module loads every stage's
+ * implementation (TensorFlow.js, Arrow, parsers); a worker uses lazyBuiltinStages instead, which
+ * must list the same stages (builtin-stage-loaders.test.ts checks it).
+ */
 export function createBuiltinStages(options: BuiltinStagesOptions = {}): StageDefinition[] {
-  const ingest: IngestCsvOptions = options.dataDir === undefined ? {} : { baseDir: options.dataDir };
+  const ingest = fileIngestOptions(options);
   return [
     createIngestCsvStage(ingest),
     splitTrainTestStage,

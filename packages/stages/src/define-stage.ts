@@ -63,11 +63,17 @@ export function defineStage<S extends z.ZodType>(definition: {
   volatile?: boolean;
   run(ctx: StageContext<z.output<S>>): Promise<StageResult>;
 }): StageDefinition<S> {
-  const family = definition.type.split('.')[0];
-  if (!family || !/^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*@\d+$/.test(definition.type)) {
-    throw new Error(`stage type must look like family.name@1, got ${definition.type}`);
-  }
+  const family = stageFamily(definition.type);
   // Ingest stages read what may change under the same params; one rule here, not a flag each
   // of them must remember.
   return { ...definition, family, volatile: definition.volatile ?? family === 'ingest' };
+}
+
+/** The family (`train` of `train.mlp@1`), which picks the queue; throws on a malformed type. */
+export function stageFamily(type: string): string {
+  const family = type.split('.')[0];
+  if (!family || !/^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*@\d+$/.test(type)) {
+    throw new Error(`stage type must look like family.name@1, got ${type}`);
+  }
+  return family;
 }

@@ -1,8 +1,10 @@
-export { defineStage } from './define-stage.ts';
+export { defineStage, stageFamily } from './define-stage.ts';
 export type { MetricPoint, StageContext, StageDefinition, StageLogger, StageResult } from './define-stage.ts';
 
 export { builtinStages, createBuiltinStages } from './builtin-stages.ts';
 export type { BuiltinStagesOptions } from './builtin-stages.ts';
+export { lazyBuiltinStages } from './builtin-stage-loaders.ts';
+export type { LazyStages } from './builtin-stage-loaders.ts';
 export { createStageRegistry } from './stage-registry.ts';
 export type { StageRegistry } from './stage-registry.ts';
 
@@ -35,7 +37,7 @@ export type { GridSpace, RandomSpace, TrialParams, TrialSpec } from './builtin/s
 export { summarizeTrials } from './builtin/summarize-trials.ts';
 export type { SearchSummary, TrialResult, TrialSummary } from './builtin/summarize-trials.ts';
 
-export { loadTensorflow, TENSORFLOW_BACKENDS } from './tf-backend.ts';
+export { loadTensorflow, preferTensorflowBackend, TENSORFLOW_BACKENDS } from './tf-backend.ts';
 export type { LoadedTensorflow, LoadTensorflowOptions, TensorflowBackendName } from './tf-backend.ts';
 export { ArtifactStoreIOHandler, loadModel, saveModel, TFJS_MODEL_MEDIA_TYPE, TFJS_WEIGHTS_MEDIA_TYPE } from './tf-artifact-io.ts';
 export {

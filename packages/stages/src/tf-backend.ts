@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tfCore from '@tensorflow/tfjs-core';
 
 /**
  * TensorFlow.js backends Pipewright knows, fastest first. `tensorflow-gpu` and `tensorflow` are
@@ -26,7 +26,7 @@ export interface LoadTensorflowOptions {
 
 export interface LoadedTensorflow {
   /** The tfjs-core namespace, with `backend` active. */
-  tf: typeof tf;
+  tf: typeof tfCore;
   /** Which of TENSORFLOW_BACKENDS is active; record it with `ctx.setBackend`. */
   backend: TensorflowBackendName;
   /** Why each faster backend was passed over, for logs. */
@@ -34,12 +34,23 @@ export interface LoadedTensorflow {
 }
 
 let loading: Promise<LoadedTensorflow> | undefined;
+let preferred: LoadTensorflowOptions = {};
+
+/**
+ * Sets the options of the first loadTensorflow() call that passes none, without loading
+ * anything: a worker names its backend (`TF_BACKEND`) at start, and TensorFlow.js is loaded by
+ * the first stage that needs it.
+ */
+export function preferTensorflowBackend(options: LoadTensorflowOptions): void {
+  preferred = options;
+}
 
 /**
  * Activates the fastest TensorFlow.js backend this process can load, once: the tfjs engine is a
  * process-wide singleton, so later calls return the first result whatever they prefer.
+ * tfjs-core itself is imported here, not at module load, so importing this module costs nothing.
  */
-export function loadTensorflow(options: LoadTensorflowOptions = {}): Promise<LoadedTensorflow> {
+export function loadTensorflow(options: LoadTensorflowOptions = preferred): Promise<LoadedTensorflow> {
   loading ??= pickBackend(options).catch((error: unknown) => {
     loading = undefined; // let a later call try again rather than cache the failure
     throw error;
@@ -48,6 +59,7 @@ export function loadTensorflow(options: LoadTensorflowOptions = {}): Promise<Loa
 }
 
 async function pickBackend(options: LoadTensorflowOptions): Promise<LoadedTensorflow> {
+  const tf = await import('@tensorflow/tfjs-core');
   // tfjs prints a "install tfjs-node" banner and debug warnings to the console; the worker
   // records the backend it chose instead.
   tf.enableProdMode();
@@ -59,7 +71,7 @@ async function pickBackend(options: LoadTensorflowOptions): Promise<LoadedTensor
   const skipped: LoadedTensorflow['skipped'] = [];
   for (const backend of order) {
     try {
-      await activate(backend);
+      await activate(tf, backend);
       return { tf, backend, skipped };
     } catch (error) {
       skipped.push({ backend, reason: error instanceof Error ? error.message : String(error) });
@@ -70,30 +82,30 @@ async function pickBackend(options: LoadTensorflowOptions): Promise<LoadedTensor
   );
 }
 
-async function activate(backend: TensorflowBackendName): Promise<void> {
+async function activate(tf: typeof tfCore, backend: TensorflowBackendName): Promise<void> {
   switch (backend) {
     case 'tensorflow-gpu':
-      await activateNative('@tensorflow/tfjs-node-gpu');
+      await activateNative(tf, '@tensorflow/tfjs-node-gpu');
       return;
     case 'tensorflow':
-      await activateNative('@tensorflow/tfjs-node');
+      await activateNative(tf, '@tensorflow/tfjs-node');
       return;
     case 'wasm': {
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
       // Offline: read the .wasm binaries from the installed package instead of a CDN.
       const distDir = dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm'));
       wasm.setWasmPaths(`${distDir}/`);
-      await setBackendOrThrow('wasm');
+      await setBackendOrThrow(tf, 'wasm');
       return;
     }
     case 'cpu':
       await import('@tensorflow/tfjs-backend-cpu');
-      await setBackendOrThrow('cpu');
+      await setBackendOrThrow(tf, 'cpu');
       return;
   }
 }
 
-async function activateNative(specifier: string): Promise<void> {
+async function activateNative(tf: typeof tfCore, specifier: string): Promise<void> {
   // A variable specifier: these packages are optional and absent from most installs, so the
   // compiler must not try to resolve them.
   await import(specifier);
@@ -102,10 +114,10 @@ async function activateNative(specifier: string): Promise<void> {
   if (!tf.findBackendFactory('tensorflow')) {
     throw new Error(`${specifier} loaded, but with a different copy of @tensorflow/tfjs-core`);
   }
-  await setBackendOrThrow('tensorflow');
+  await setBackendOrThrow(tf, 'tensorflow');
 }
 
-async function setBackendOrThrow(name: string): Promise<void> {
+async function setBackendOrThrow(tf: typeof tfCore, name: string): Promise<void> {
   if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') failed to initialise`);
   await tf.ready();
 }

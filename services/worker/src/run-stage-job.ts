@@ -11,12 +11,15 @@ export interface StageJobDeps {
   workerId: string;
   producer: QueueProducer;
   store: ArtifactStore;
-  findStage(type: string): StageDefinition | undefined;
+  /** The definition of a stage type, or a promise of it when it is imported on first use. */
+  findStage(type: string): StageDefinition | undefined | Promise<StageDefinition | undefined>;
   logger: Logger;
   /** Resolves when the attempt is canceled (flag or announcement); checked while it runs. */
   watchCancel(attemptId: string, onCancel: () => void): () => void;
   /** How long an aborted handler may take to wind down before the worker gives up on it. @defaultValue 5000 */
   abortGraceMs?: number;
+  /** Told the TensorFlow.js backend a stage reports (`ctx.setBackend`), for the heartbeat. */
+  noteBackend?(name: string): void;
 }
 
 /** The abort reason when a stage exceeds its timeout. */
@@ -61,7 +64,8 @@ export async function runStageJob(job: StageJob, deps: StageJobDeps): Promise<'s
 
   let outcome: { ok: true; outputs: Record<string, ArtifactRef>; metrics: Record<string, number> } | { ok: false; failure: StageFailure };
   try {
-    const definition = deps.findStage(job.uses);
+    // Inside the try: importing a stage's module can fail, and that is this attempt's failure.
+    const definition = await deps.findStage(job.uses);
     if (!definition) {
       throw Object.assign(new Error(`no handler for stage type ${job.uses} on this worker`), { pwCode: 'PW_ERR_STAGE_TYPE_UNKNOWN' });
     }
@@ -86,6 +90,7 @@ export async function runStageJob(job: StageJob, deps: StageJobDeps): Promise<'s
           attempt: job.attempt,
           setBackend: (name) => {
             backend = name;
+            deps.noteBackend?.(name);
           },
         }),
         controller.signal,

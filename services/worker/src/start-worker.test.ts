@@ -154,3 +154,56 @@ describe('worker over real Redis', () => {
     expect(unknownFailure?.type === 'stage.failed' && unknownFailure.error).toMatchObject({ code: 'PW_ERR_STAGE_TYPE_UNKNOWN', retryable: false });
   });
 });
+
+describe('worker whose stages are imported on first use', () => {
+  const redisUrl = testRedisUrl();
+  const prefix = testQueuePrefix();
+  const connection = openRedis(redisUrl);
+  const producer = new QueueProducer({ connection, prefix });
+  const registry = createStageRegistry([countStage]);
+  let root: string;
+  let worker: RunningWorker;
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'pw-worker-lazy-'));
+    worker = await startWorker({
+      redisUrl,
+      prefix,
+      queues: ['stage-test-cpu'],
+      store: createLocalArtifactStore({ root }),
+      // As lazyBuiltinStages hands them out: a promise, settled once the module is imported.
+      findStage: async (t) => {
+        await new Promise((r) => setTimeout(r, 20));
+        return registry.getDefinition(t);
+      },
+      logger: pino({ level: 'silent' }),
+      workerId: 'lazy-worker',
+      heartbeatMs: 100,
+    });
+  });
+
+  afterAll(async () => {
+    await worker.close();
+    await producer.close();
+    connection.disconnect();
+    await cleanupRedisPrefix(redisUrl, prefix);
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('runs the stage, and its heartbeat shows the backend once a stage reported one', async () => {
+    const beat = async () => JSON.parse((await connection.get(workerKey(prefix, 'lazy-worker'))) ?? '{}') as { backend: string | null };
+    expect((await beat()).backend).toBeNull();
+    const j: StageJob = { runId: 'run-lazy', stageRunId: 'stage-lazy', attemptId: 'attempt-lazy', attempt: 1, stageKey: 's', uses: 'test.count@1', params: { epochs: 1 }, inputs: {}, timeoutMs: 30_000 };
+    await producer.publishStageJobs([{ queue: 'stage-test-cpu', job: j }]);
+    const deadline = Date.now() + 20_000;
+    let done: StageEvent | undefined;
+    while (!done && Date.now() < deadline) {
+      const jobs = await producer.queue(EVENTS_QUEUE).getJobs(['waiting']);
+      done = jobs.map((x) => x.data as StageEvent).find((e) => e.attemptId === j.attemptId && (e.type === 'stage.succeeded' || e.type === 'stage.failed'));
+      if (!done) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(done).toMatchObject({ type: 'stage.succeeded', backend: 'cpu' });
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await beat()).backend).toBe('cpu');
+  });
+});

@@ -16,13 +16,17 @@ export interface StartWorkerOptions {
   /** Queue names this worker serves (see expandQueueSelection). */
   queues: string[];
   store: ArtifactStore;
-  findStage(type: string): StageDefinition | undefined;
+  /** The definition of a stage type, or a promise of it when it is imported on first use. */
+  findStage(type: string): StageDefinition | undefined | Promise<StageDefinition | undefined>;
   logger: Logger;
   /** Jobs run at once per queue. @defaultValue 1 */
   concurrency?: number;
   /** @defaultValue a random id */
   workerId?: string;
-  /** Reported in the heartbeat (the TensorFlow backend this worker loads). */
+  /**
+   * Reported in the heartbeat (the TensorFlow backend this worker loads).
+   * @defaultValue the backend a stage last reported with `ctx.setBackend`; null before any did
+   */
   backend?: string;
   gpuCount?: number;
   /** Heartbeat period; the record expires after three missed beats. @defaultValue 5000 */
@@ -49,6 +53,9 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   const producer = new QueueProducer({ connection, prefix: options.prefix });
   const heartbeatMs = options.heartbeatMs ?? 5000;
   const cancels = new CancelWatcher(openRedis(options.redisUrl), connection, options.prefix);
+  // A worker loads TensorFlow.js with the first stage that needs it; the engine is one per
+  // process, so the backend any stage reports is the worker's.
+  let reportedBackend: string | undefined;
 
   const beat = async () => {
     const info = {
@@ -56,7 +63,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
       host: hostname(),
       pid: process.pid,
       queues: options.queues,
-      backend: options.backend ?? null,
+      backend: options.backend ?? reportedBackend ?? null,
       gpuCount: options.gpuCount ?? 0,
       version: '0.1.0',
       lastHeartbeatAt: new Date().toISOString(),
@@ -86,6 +93,9 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
             logger,
             watchCancel: (attemptId, onCancel) => cancels.watch(attemptId, onCancel),
             abortGraceMs: options.abortGraceMs ?? 5000,
+            noteBackend: (name) => {
+              reportedBackend = name;
+            },
           });
         },
         {
