@@ -13,6 +13,7 @@ export {
 } from './open-database.ts';
 export { migrateDatabase, migrationsDigest, migrationsFolder } from './migrate-database.ts';
 export { executeRows } from './execute-rows.ts';
+export { insertRowsSql, updateRowsSql, type InsertRowsOptions } from './recordset-sql.ts';
 export { listen, type ListenOptions, type ListenSource } from './listen.ts';
 export { dumpSchema } from './dump-schema.ts';
 // The query helpers services need, so that they depend on this package and not on drizzle-orm.

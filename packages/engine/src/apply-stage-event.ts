@@ -1,13 +1,18 @@
 import { isTerminalAttemptStatus, isTerminalStageStatus, type StageFailure } from '@pipewright/core';
-import { and, artifacts, attempts, eq, executeRows, inArray, isNull, metrics, runs, sql, stageLogs, stageRuns, type Database } from '@pipewright/db';
+import { and, attempts, eq, executeRows, inArray, isNull, metrics, runs, sql, stageLogs, stageRuns, type artifacts, type Database } from '@pipewright/db';
 import type { StageEvent } from '@pipewright/queue';
 import { randomUUID } from 'node:crypto';
-import { advanceRun } from './advance-run.ts';
-
-type RunRow = typeof runs.$inferSelect;
+import { advanceAfterResults } from './advance-after-results.ts';
 import { notifyRunChanged, RUN_CHANGED_CHANNEL } from './notify-run-changed.ts';
 import { takeOutboxJobs, type PendingJob } from './outbox-collector.ts';
+import type { KnownArtifacts } from './resolve-stage-inputs.ts';
+import { RunChangeSet } from './run-change-set.ts';
 import { settleFailedAttempt } from './settle-failed-attempt.ts';
+
+type RunRow = typeof runs.$inferSelect;
+type StageRow = typeof stageRuns.$inferSelect;
+type AttemptRow = typeof attempts.$inferSelect;
+type ArtifactRow = typeof artifacts.$inferSelect;
 
 export type ApplyOutcome =
   | 'applied'
@@ -53,56 +58,101 @@ export async function applyRunEvents(
   now: () => Date = () => new Date(),
 ): Promise<{ results: ApplyResult[]; jobs: PendingJob[] }> {
   return db.transaction(async (tx) => {
-    // Lock order: run, then its rows. Every state change of a run takes this lock first.
-    const [run] = await tx.select().from(runs).where(eq(runs.id, runId)).for('update');
+    // Lock order: run, then its rows. Every state change of a run takes this lock first; the
+    // events' attempts and their stages are locked with it, in the same round trip. They must be
+    // locked, not just read: a row only joined would come from the snapshot taken before the
+    // wait for the run lock, and a result applied meanwhile would look unapplied.
+    const attemptIds = [...new Set(events.map((e) => e.attemptId))];
+    const locked = await tx
+      .select({ run: runs, attempt: attempts, stage: stageRuns })
+      .from(runs)
+      .innerJoin(attempts, and(eq(attempts.runId, runs.id), inArray(attempts.id, attemptIds)))
+      .innerJoin(stageRuns, eq(stageRuns.id, attempts.stageRunId))
+      .where(eq(runs.id, runId))
+      .for('update', { of: [runs, attempts, stageRuns] });
+    const run = locked[0]?.run;
+    // No row: an unknown run, or none of these attempts is its.
     if (!run) return { results: events.map(() => ({ outcome: 'unknown-attempt' as const, enqueued: 0 })), jobs: [] };
-    const at = now();
+    const attemptsById = new Map(locked.flatMap((r) => (r.attempt ? [[r.attempt.id, r.attempt] as const] : [])));
+    const stagesById = new Map(locked.flatMap((r) => (r.stage ? [[r.stage.id, r.stage] as const] : [])));
+    const step: LockedStep = { tx, run, changes: new RunChangeSet(run.id), artifacts: new Map(), at: now() };
+
     const results: ApplyResult[] = [];
-    for (const event of events) results.push(await applyTerminal(tx, run, event, at));
-    if (results.some((r) => r.outcome === 'applied')) {
-      const advanced = await advanceRun(tx, run, at);
+    const changed = new Set<StageRow>();
+    for (const event of events) {
+      const attempt = attemptsById.get(event.attemptId);
+      const stage = attempt ? stagesById.get(attempt.stageRunId) : undefined;
+      const result = attempt && stage ? await applyTerminal(step, stage, attempt, event) : { outcome: 'unknown-attempt' as const, enqueued: 0 };
+      if (result.outcome === 'applied' && stage) changed.add(stage);
+      results.push(result);
+    }
+    if (changed.size > 0) {
+      const advanced = await advanceAfterResults(tx, run, { changed: [...changed], changes: step.changes, artifacts: step.artifacts }, step.at);
       const first = results.find((r) => r.outcome === 'applied');
       if (first) first.enqueued += advanced.enqueued;
     }
+    await step.changes.flush(tx);
     return { results, jobs: takeOutboxJobs(tx) };
   });
 }
 
-/** One result under the run lock held by the caller; the caller advances the run. */
-async function applyTerminal(tx: Database, run: RunRow, event: TerminalStageEvent, at: Date): Promise<ApplyResult> {
-  const [attempt] = await tx.select().from(attempts).where(eq(attempts.id, event.attemptId));
-  if (!attempt || attempt.runId !== run.id) return { outcome: 'unknown-attempt' as const, enqueued: 0 };
-  const [stage] = await tx.select().from(stageRuns).where(eq(stageRuns.id, attempt.stageRunId));
-  if (!stage) return { outcome: 'unknown-attempt' as const, enqueued: 0 };
+/** What the results of one run see while its row lock is held: rows in memory, writes gathered. */
+interface LockedStep {
+  tx: Database;
+  run: RunRow;
+  changes: RunChangeSet;
+  /** The output artifacts recorded in this step, for the inputs of the stages they make ready. */
+  artifacts: KnownArtifacts;
+  at: Date;
+}
+
+/** One result under the run lock held by the caller; the caller advances the run and flushes. */
+async function applyTerminal(step: LockedStep, stage: StageRow, attempt: AttemptRow, event: TerminalStageEvent): Promise<ApplyResult> {
+  const { run, changes, at } = step;
   const current = stage.attemptCount === attempt.number && !isTerminalStageStatus(stage.status);
+  if (isTerminalAttemptStatus(attempt.status)) return { outcome: 'stale' as const, enqueued: 0 };
+  const settleFailed = async (failure: StageFailure, attemptStatus: 'FAILED' | 'CANCELED', backend: string | null) => {
+    const settled = await settleFailedAttempt(step.tx, {
+      run,
+      stage,
+      attempt,
+      failure,
+      attemptStatus,
+      resourceUse: event.resourceUse,
+      backend,
+      at,
+      advance: false,
+      changes,
+    });
+    return { outcome: current ? ('applied' as const) : ('stale' as const), enqueued: settled.enqueued };
+  };
   switch (event.type) {
     case 'stage.succeeded': {
-      if (isTerminalAttemptStatus(attempt.status)) return { outcome: 'stale' as const, enqueued: 0 };
       const missing = Object.keys(stage.outputs).filter((name) => !event.outputs[name]);
       if (missing.length) {
         // Consumers bind to declared outputs; a success without one would strand them.
-        const failure: StageFailure = {
-          kind: 'application',
-          code: 'PW_ERR_OUTPUT_MISSING',
-          message: `the stage reported success without its declared outputs: ${missing.join(', ')}`,
-          retryable: false,
-        };
-        const settled = await settleFailedAttempt(tx, { run, stage, attempt, failure, attemptStatus: 'FAILED', resourceUse: event.resourceUse, at, advance: false });
-        return { outcome: current ? ('applied' as const) : ('stale' as const), enqueued: settled.enqueued };
+        return settleFailed(
+          {
+            kind: 'application',
+            code: 'PW_ERR_OUTPUT_MISSING',
+            message: `the stage reported success without its declared outputs: ${missing.join(', ')}`,
+            retryable: false,
+          },
+          'FAILED',
+          null,
+        );
       }
-      await tx
-        .update(attempts)
-        .set({
-          status: 'SUCCEEDED',
-          backend: event.backend ?? attempt.backend,
-          resourceUse: event.resourceUse,
-          startedAt: attempt.startedAt ?? new Date(event.at),
-          finishedAt: new Date(event.at),
-        })
-        .where(eq(attempts.id, attempt.id));
+      const finishedAt = new Date(event.at);
+      changes.patchAttempt(attempt, {
+        status: 'SUCCEEDED',
+        backend: event.backend ?? attempt.backend,
+        ...(event.resourceUse ? { resourceUse: event.resourceUse } : {}),
+        startedAt: attempt.startedAt ?? finishedAt,
+        finishedAt,
+      });
       if (!current) return { outcome: 'stale' as const, enqueued: 0 };
 
-      const outputRows = Object.entries(event.outputs).map(([outputName, ref]) => ({
+      const outputRows: ArtifactRow[] = Object.entries(event.outputs).map(([outputName, ref]) => ({
         id: randomUUID(),
         teamId: run.teamId,
         runId: run.id,
@@ -115,47 +165,35 @@ async function applyTerminal(tx: Database, run: RunRow, event: TerminalStageEven
         mediaType: ref.mediaType,
         sizeBytes: ref.sizeBytes,
         metadata: ref.metadata ?? null,
+        createdAt: at,
       }));
-      if (outputRows.length) await tx.insert(artifacts).values(outputRows).onConflictDoNothing();
-      const finalMetrics = Object.entries(event.metrics).map(([name, value]) => ({
-        runId: run.id,
-        stageRunId: stage.id,
-        attemptId: attempt.id,
-        kind: 'final' as const,
-        name,
-        step: 0,
-        value,
-      }));
-      if (finalMetrics.length) await tx.insert(metrics).values(finalMetrics).onConflictDoNothing();
-      await tx
-        .update(stageRuns)
-        .set({
-          status: 'SUCCEEDED',
-          metrics: event.metrics,
-          outputArtifactIds: Object.fromEntries(outputRows.map((r) => [r.outputName, r.id])),
-          finishedAt: new Date(event.at),
-          startedAt: stage.startedAt ?? attempt.startedAt ?? new Date(event.at),
-        })
-        .where(eq(stageRuns.id, stage.id));
+      changes.insertArtifacts(outputRows);
+      for (const row of outputRows) step.artifacts.set(row.id, row);
+      changes.insertMetrics(
+        Object.entries(event.metrics).map(([name, value]) => ({
+          runId: run.id,
+          stageRunId: stage.id,
+          attemptId: attempt.id,
+          kind: 'final' as const,
+          name,
+          step: 0,
+          value,
+          recordedAt: at,
+        })),
+      );
+      changes.patchStage(stage, {
+        status: 'SUCCEEDED',
+        metrics: event.metrics,
+        outputArtifactIds: Object.fromEntries(outputRows.map((r) => [r.outputName, r.id])),
+        finishedAt,
+        startedAt: stage.startedAt ?? attempt.startedAt ?? finishedAt,
+      });
       return { outcome: 'applied' as const, enqueued: 0 };
     }
 
     case 'stage.failed': {
-      if (isTerminalAttemptStatus(attempt.status)) return { outcome: 'stale' as const, enqueued: 0 };
       const failure = event.error as StageFailure;
-      const settled = await settleFailedAttempt(tx, {
-        run,
-        stage,
-        attempt,
-        failure,
-        attemptStatus: failure.kind === 'canceled' ? 'CANCELED' : 'FAILED',
-        resourceUse: event.resourceUse,
-        backend: event.backend ?? null,
-        at,
-        advance: false,
-      });
-      if (!current) return { outcome: 'stale' as const, enqueued: 0 };
-      return { outcome: 'applied' as const, enqueued: settled.enqueued };
+      return settleFailed(failure, failure.kind === 'canceled' ? 'CANCELED' : 'FAILED', event.backend ?? null);
     }
   }
 }
@@ -164,31 +202,23 @@ async function applyTerminal(tx: Database, run: RunRow, event: TerminalStageEven
  * A start changes only rows that are still waiting for it, so it needs no run lock and no
  * transaction: the attempt (QUEUED) and its stage (QUEUED or RETRY_WAIT, for this attempt) move
  * to RUNNING in ONE statement, whose data-modifying CTEs are atomic together, and it announces
- * the change. The run itself is touched only while it is still QUEUED (its first start), in its
- * own statement before the others, keeping the run -> attempt -> stage order every locking apply
- * uses. Events are applied concurrently, so a result can overtake its start: then only who ran
+ * the change; the same statement reads the run's status, so a start is one round trip. The run
+ * itself is written only while it is still QUEUED (its first start). Events are applied concurrently, so a result can overtake its start: then only who ran
  * the attempt, and when it started, is filled in.
  * (Contract of the statement — in: attempt id, worker, host, backend, start time, run id;
- * out: whether the attempt moved and whether its stage did; locks: the attempt and stage rows.)
+ * out: the run's status, whether the attempt moved and whether its stage did; locks: the attempt
+ * and stage rows, until the statement ends.)
  */
 async function applyStarted(db: Database, event: Extract<StageEvent, { type: 'stage.started' }>): Promise<ApplyResult> {
   const startedAt = new Date(event.at);
   const at = startedAt.toISOString();
-  const [run] = await db.select({ status: runs.status }).from(runs).where(eq(runs.id, event.runId));
-  if (!run) return { outcome: 'unknown-attempt', enqueued: 0 };
-  if (run.status === 'QUEUED') {
-    await db
-      .update(runs)
-      .set({ status: 'RUNNING', startedAt, updatedAt: startedAt })
-      .where(and(eq(runs.id, event.runId), eq(runs.status, 'QUEUED')));
-  }
   const payload = JSON.stringify({ runId: event.runId, change: 'state' });
-  const [moved] = await executeRows<{ attempt: number; stage: number }>(
+  const [moved] = await executeRows<{ run_status: string | null; attempt: number; stage: number }>(
     db,
     sql`with a as (
           update attempts set status = 'RUNNING', worker_id = ${event.workerId}, host = ${event.host},
                  backend = ${event.backend ?? null}, started_at = ${at}::timestamptz
-          where id = ${event.attemptId} and status = 'QUEUED'
+          where id = ${event.attemptId} and run_id = ${event.runId} and status = 'QUEUED'
           returning stage_run_id, number),
         s as (
           update stage_runs set status = 'RUNNING', started_at = coalesce(stage_runs.started_at, ${at}::timestamptz)
@@ -196,10 +226,23 @@ async function applyStarted(db: Database, event: Extract<StageEvent, { type: 'st
           where stage_runs.id = a.stage_run_id and stage_runs.attempt_count = a.number
             and stage_runs.status in ('QUEUED', 'RETRY_WAIT')
           returning stage_runs.id),
-        n as (select pg_notify(${RUN_CHANGED_CHANNEL}, ${payload}) from s)
-        select (select count(*) from a)::int as attempt, (select count(*) from s)::int + 0 * (select count(*) from n)::int as stage`,
+        r as (select status from runs where id = ${event.runId}),
+        -- The run's first start announces itself once the run, too, is RUNNING (below).
+        n as (select pg_notify(${RUN_CHANGED_CHANNEL}, ${payload}) from s where (select status from r) <> 'QUEUED')
+        select (select status from r) as run_status,
+               (select count(*) from a)::int as attempt, (select count(*) from s)::int + 0 * (select count(*) from n)::int as stage`,
   );
-  if (!moved?.attempt) {
+  if (!moved?.run_status) return { outcome: 'unknown-attempt', enqueued: 0 };
+  // The run's first start moves it to RUNNING, in its own statement: no lock is held across the
+  // two, so the run -> attempt -> stage order of the locking applies cannot deadlock with this.
+  if (moved.run_status === 'QUEUED') {
+    await db.execute(
+      sql`with u as (update runs set status = 'RUNNING', started_at = ${at}::timestamptz, updated_at = ${at}::timestamptz
+                     where id = ${event.runId} and status = 'QUEUED' returning id)
+          select pg_notify(${RUN_CHANGED_CHANNEL}, ${payload}) from (select count(*) from u) c`,
+    );
+  }
+  if (!moved.attempt) {
     await db
       .update(attempts)
       .set({ workerId: event.workerId, host: event.host, backend: sql`coalesce(${attempts.backend}, ${event.backend ?? null})`, startedAt })

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { attempts, eq, lineageEdges, outbox, sql, stageRuns, type Database } from '@pipewright/db';
+import { type Database, type stageRuns } from '@pipewright/db';
 import { stageJobId, stageQueueName, type StageJob } from '@pipewright/queue';
-import { noteOutboxJob } from './outbox-collector.ts';
-import type { OutboxMessage } from './outbox-message.ts';
+import { RunChangeSet } from './run-change-set.ts';
 import type { ResolvedInputs } from './resolve-stage-inputs.ts';
 
 type StageRow = typeof stageRuns.$inferSelect;
@@ -24,10 +23,17 @@ export interface EnqueueStageInput {
  * and runs this in the transaction that made the stage ready.
  */
 export async function enqueueStage(tx: Database, input: EnqueueStageInput): Promise<void> {
+  const changes = new RunChangeSet(input.runId);
+  planEnqueue(changes, input);
+  await changes.flush(tx);
+}
+
+/** {@link enqueueStage}, gathered into `changes` (written when the caller flushes them). */
+export function planEnqueue(changes: RunChangeSet, input: EnqueueStageInput): void {
   const { stage, runId, attemptNumber } = input;
   const attemptId = randomUUID();
   const queue = stageQueueName(stage.family, stage.resourceClass);
-  await tx.insert(attempts).values({
+  changes.insertAttempt({
     id: attemptId,
     stageRunId: stage.id,
     runId,
@@ -42,33 +48,22 @@ export async function enqueueStage(tx: Database, input: EnqueueStageInput): Prom
     ...Object.entries(input.inputs.single),
     ...Object.entries(input.inputs.lists).flatMap(([name, list]) => list.map((r, i) => [`${name}[${i}]`, r] as const)),
   ];
-  const edges = bound.map(([inputName, r]) => ({
-    id: randomUUID(),
-    runId,
-    artifactId: r.artifactId,
-    consumerStageRunId: stage.id,
-    consumerAttemptId: attemptId,
-    inputName,
-  }));
-  if (edges.length) await tx.insert(lineageEdges).values(edges);
+  changes.insertEdges(
+    bound.map(([inputName, r]) => ({
+      id: randomUUID(),
+      runId,
+      artifactId: r.artifactId,
+      consumerStageRunId: stage.id,
+      consumerAttemptId: attemptId,
+      inputName,
+      createdAt: input.now,
+    })),
+  );
 
+  // The database's clock decides when a delayed retry is due, whichever process relays it.
   const job = buildStageJob({ runId, teamId: input.teamId, stage, attemptId, attemptNumber, inputs: input.inputs });
-  const message: OutboxMessage = { kind: 'stage.run', payload: { queue, job } };
-  const [row] = await tx
-    .insert(outbox)
-    .values({
-      kind: message.kind,
-      payload: message.payload,
-      // The database's clock decides when a delayed retry is due, whichever process relays it.
-      availableAt: sql`now() + make_interval(secs => ${input.delayMs / 1000})`,
-    })
-    .returning({ id: outbox.id });
-  if (row && input.delayMs <= 0) noteOutboxJob(tx, { outboxId: row.id, queue, job });
-
-  const status = input.delayMs > 0 ? 'RETRY_WAIT' : 'QUEUED';
-  await tx.update(stageRuns).set({ status, attemptCount: attemptNumber, queuedAt: input.now }).where(eq(stageRuns.id, stage.id));
-  stage.status = status;
-  stage.attemptCount = attemptNumber;
+  changes.publishAfterCommit({ queue, job, delayMs: input.delayMs });
+  changes.patchStage(stage, { status: input.delayMs > 0 ? 'RETRY_WAIT' : 'QUEUED', attemptCount: attemptNumber, queuedAt: input.now });
 }
 
 /** The job payload of one attempt: everything the worker needs, so it never reads Postgres. */

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { interpolate, isSatisfiedStageStatus, isTerminalStageStatus, type StageFailure } from '@pipewright/core';
 import { artifacts, eq, stageRuns, type Database, type runs } from '@pipewright/db';
+import type { KnownArtifacts } from './resolve-stage-inputs.ts';
+import type { RunChangeSet } from './run-change-set.ts';
 
 type RunRow = typeof runs.$inferSelect;
 type StageRow = typeof stageRuns.$inferSelect;
@@ -18,11 +20,20 @@ const failure = (code: string, message: string): StageFailure => ({ kind: 'appli
  * the orchestrator never reads artifact bytes. Returns the instances to add to this pass, or the
  * failure that ends the stage.
  */
-export async function expandForeach(tx: Database, run: RunRow, stage: StageRow, byKey: Map<string, StageRow>, now: Date): Promise<StageRow[] | StageFailure> {
+export async function expandForeach(
+  tx: Database,
+  changes: RunChangeSet,
+  run: RunRow,
+  stage: StageRow,
+  byKey: Map<string, StageRow>,
+  known: KnownArtifacts,
+  now: Date,
+): Promise<StageRow[] | StageFailure> {
   const source = stage.foreach;
   if (!source) return [];
   const artifactId = byKey.get(source.stage)?.outputArtifactIds?.[source.output];
-  const [artifact] = artifactId ? await tx.select({ metadata: artifacts.metadata }).from(artifacts).where(eq(artifacts.id, artifactId)) : [];
+  // The source may have succeeded in this same step: its artifact row is then in `known`, unwritten.
+  const [artifact] = !artifactId ? [] : known.has(artifactId) ? [known.get(artifactId)] : await tx.select({ metadata: artifacts.metadata }).from(artifacts).where(eq(artifacts.id, artifactId));
   const items = artifact?.metadata?.['items'];
   if (!Array.isArray(items)) {
     return failure('PW_ERR_FOREACH_NOT_A_LIST', `${source.stage}.${source.output} carries no items list in its metadata to fan out over`);
@@ -79,9 +90,7 @@ export async function expandForeach(tx: Database, run: RunRow, stage: StageRow, 
     }));
     for (let i = 0; i < instances.length; i += 1000) await tx.insert(stageRuns).values(instances.slice(i, i + 1000));
   }
-  const patch = { status: 'RUNNING' as const, startedAt: now, metrics: { instances: items.length } };
-  await tx.update(stageRuns).set(patch).where(eq(stageRuns.id, stage.id));
-  Object.assign(stage, patch);
+  changes.patchStage(stage, { status: 'RUNNING', startedAt: now, metrics: { instances: items.length } });
   return instances;
 }
 
@@ -90,7 +99,7 @@ export async function expandForeach(tx: Database, run: RunRow, stage: StageRow, 
  * succeeded (or came from the cache), FAILED (or CANCELED) otherwise. Its dependents then see it
  * like any other stage.
  */
-export async function settleForeachGroups(tx: Database, stages: StageRow[], now: Date): Promise<void> {
+export function settleForeachGroups(changes: RunChangeSet, stages: StageRow[], now: Date): void {
   for (const group of stages) {
     if (!group.foreach || group.parentKey !== null || group.status !== 'RUNNING') continue;
     const instances = stages.filter((s) => s.parentKey === group.stageKey);
@@ -104,7 +113,6 @@ export async function settleForeachGroups(tx: Database, stages: StageRow[], now:
             finishedAt: now,
             error: failure('PW_ERR_FOREACH_ITEM_FAILED', `${failed.length} of ${instances.length} instances did not succeed: ${failed.slice(0, 5).map((s) => s.stageKey).join(', ')}`),
           };
-    await tx.update(stageRuns).set(patch).where(eq(stageRuns.id, group.id));
-    Object.assign(group, patch);
+    changes.patchStage(group, patch);
   }
 }

@@ -14,12 +14,23 @@ export interface ResolvedInputs {
   lists: Record<string, ResolvedInput[]>;
 }
 
+type ArtifactRow = typeof artifacts.$inferSelect;
+
+/** Artifact rows by id, shared by the decisions of one locked step (rows it wrote itself included). */
+export type KnownArtifacts = Map<string, ArtifactRow>;
+
+/** Input name -> artifact id(s): which producer outputs a stage consumes (no I/O). */
+interface BoundInputs {
+  single: Map<string, string>;
+  lists: Map<string, string[]>;
+}
+
 /**
- * The artifacts bound to a stage's inputs: for each input, the producer's output artifact as
- * recorded on the producer's row (its own output, or an earlier run's on a cache hit); for a
- * list input, that output of each instance of the foreach producer.
+ * For each input, the producer's output artifact as recorded on the producer's row (its own
+ * output, or an earlier run's on a cache hit); for a list input, that output of each instance of
+ * the foreach producer.
  */
-export async function resolveStageInputs(tx: Database, stage: StageRow, stagesByKey: Map<string, StageRow>): Promise<ResolvedInputs> {
+function bindInputs(stage: StageRow, stagesByKey: Map<string, StageRow>): BoundInputs {
   const single = new Map<string, string>();
   const lists = new Map<string, string[]>();
   const missing = (inputName: string, from: string) =>
@@ -45,28 +56,51 @@ export async function resolveStageInputs(tx: Database, stage: StageRow, stagesBy
     if (!artifactId) throw missing(inputName, `${binding.stage}.${binding.output}`);
     single.set(inputName, artifactId);
   }
-  const ids = [...new Set([...single.values(), ...[...lists.values()].flat()])];
-  const rows = ids.length ? await tx.select().from(artifacts).where(inArray(artifacts.id, ids)) : [];
-  const byId = new Map(rows.map((r) => [r.id, r]));
-  const resolve = (inputName: string, artifactId: string): ResolvedInput => {
-    const row = byId.get(artifactId);
-    if (!row) throw new Error(`stage ${stage.stageKey}: artifact ${artifactId} of input ${inputName} is gone`);
-    return {
-      artifactId,
-      ref: {
-        digest: row.digest,
-        uri: row.uri,
-        type: row.type,
-        mediaType: row.mediaType,
-        sizeBytes: row.sizeBytes,
-        ...(row.metadata ? { metadata: row.metadata } : {}),
-      },
+  return { single, lists };
+}
+
+/**
+ * The artifacts bound to the inputs of each of `stages`, reading only the artifact rows `known`
+ * lacks — in one query for all of them — and adding what it read to `known`.
+ */
+export async function resolveInputsOfStages(
+  tx: Database,
+  stages: StageRow[],
+  stagesByKey: Map<string, StageRow>,
+  known: KnownArtifacts = new Map(),
+): Promise<ResolvedInputs[]> {
+  const bound = stages.map((stage) => bindInputs(stage, stagesByKey));
+  const wanted = new Set<string>();
+  for (const b of bound) for (const id of [...b.single.values(), ...[...b.lists.values()].flat()]) if (!known.has(id)) wanted.add(id);
+  if (wanted.size) for (const row of await tx.select().from(artifacts).where(inArray(artifacts.id, [...wanted]))) known.set(row.id, row);
+  return stages.map((stage, i) => {
+    const { single, lists } = bound[i] as BoundInputs;
+    const resolve = (inputName: string, artifactId: string): ResolvedInput => {
+      const row = known.get(artifactId);
+      if (!row) throw new Error(`stage ${stage.stageKey}: artifact ${artifactId} of input ${inputName} is gone`);
+      return {
+        artifactId,
+        ref: {
+          digest: row.digest,
+          uri: row.uri,
+          type: row.type,
+          mediaType: row.mediaType,
+          sizeBytes: row.sizeBytes,
+          ...(row.metadata ? { metadata: row.metadata } : {}),
+        },
+      };
     };
-  };
-  return {
-    single: Object.fromEntries([...single].map(([name, id]) => [name, resolve(name, id)])),
-    lists: Object.fromEntries([...lists].map(([name, ids2]) => [name, ids2.map((id) => resolve(name, id))])),
-  };
+    return {
+      single: Object.fromEntries([...single].map(([name, id]) => [name, resolve(name, id)])),
+      lists: Object.fromEntries([...lists].map(([name, ids]) => [name, ids.map((id) => resolve(name, id))])),
+    };
+  });
+}
+
+/** The artifacts bound to one stage's inputs (see {@link resolveInputsOfStages}). */
+export async function resolveStageInputs(tx: Database, stage: StageRow, stagesByKey: Map<string, StageRow>): Promise<ResolvedInputs> {
+  const [inputs] = await resolveInputsOfStages(tx, [stage], stagesByKey);
+  return inputs as ResolvedInputs;
 }
 
 /** Input name -> digest, list inputs as `name[i]`: the inputs part of a cache key. */

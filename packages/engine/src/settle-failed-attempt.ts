@@ -1,7 +1,8 @@
 import type { StageFailure } from '@pipewright/core';
-import { attempts, eq, runs, stageRuns, type Database } from '@pipewright/db';
+import { eq, stageRuns, type attempts, type Database, type runs } from '@pipewright/db';
 import { advanceRun } from './advance-run.ts';
-import { enqueueStage } from './enqueue-stage.ts';
+import { planEnqueue } from './enqueue-stage.ts';
+import { RunChangeSet } from './run-change-set.ts';
 import { resolveStageInputs } from './resolve-stage-inputs.ts';
 import { retryDelayMs } from './retry-delay.ts';
 
@@ -21,6 +22,10 @@ export interface SettleFailedAttemptInput {
   at: Date;
   /** Advance the run afterwards. False when the caller advances once for a batch. @defaultValue true */
   advance?: boolean;
+  /** Gather the writes here for the caller to flush; without it they are written before returning. */
+  changes?: RunChangeSet;
+  /** The run's stage rows, when the caller holds them (`stage` must be one of them). */
+  stages?: StageRow[];
 }
 
 /**
@@ -32,17 +37,22 @@ export interface SettleFailedAttemptInput {
  * final yet.
  */
 export async function settleFailedAttempt(tx: Database, input: SettleFailedAttemptInput): Promise<{ enqueued: number }> {
+  const changes = input.changes ?? new RunChangeSet(input.run.id);
+  const settled = await planSettleFailedAttempt(tx, changes, input);
+  if (!input.changes) await changes.flush(tx);
+  return settled;
+}
+
+async function planSettleFailedAttempt(tx: Database, changes: RunChangeSet, input: SettleFailedAttemptInput): Promise<{ enqueued: number }> {
   const { run, stage, attempt, failure, at } = input;
-  await tx
-    .update(attempts)
-    .set({
-      status: input.attemptStatus,
-      error: failure,
-      finishedAt: at,
-      ...(input.resourceUse ? { resourceUse: input.resourceUse } : {}),
-      ...(input.backend ? { backend: input.backend } : {}),
-    })
-    .where(eq(attempts.id, attempt.id));
+  changes.patchAttempt(attempt, {
+    status: input.attemptStatus,
+    error: failure,
+    finishedAt: at,
+    ...(input.resourceUse ? { resourceUse: input.resourceUse } : {}),
+    ...(input.backend ? { backend: input.backend } : {}),
+  });
+  const advance = async () => (input.advance === false ? 0 : (await advanceRun(tx, run, at, { changes, ...(input.stages ? { stages: input.stages } : {}) })).enqueued);
   // An attempt that is no longer the stage's current one (superseded by a retry) changes nothing else.
   if (stage.attemptCount !== attempt.number || (stage.status !== 'QUEUED' && stage.status !== 'RUNNING' && stage.status !== 'RETRY_WAIT')) {
     return { enqueued: 0 };
@@ -50,14 +60,14 @@ export async function settleFailedAttempt(tx: Database, input: SettleFailedAttem
 
   const canceled = input.attemptStatus === 'CANCELED' || stage.cancelRequestedAt !== null || run.status === 'CANCELING';
   if (canceled) {
-    await tx.update(stageRuns).set({ status: 'CANCELED', error: failure, finishedAt: at }).where(eq(stageRuns.id, stage.id));
-    stage.status = 'CANCELED';
-    return { enqueued: input.advance === false ? 0 : (await advanceRun(tx, run, at)).enqueued };
+    changes.patchStage(stage, { status: 'CANCELED', error: failure, finishedAt: at });
+    return { enqueued: await advance() };
   }
   if (failure.retryable && attempt.number < stage.retry.attempts) {
-    const stagesByKey = new Map((await tx.select().from(stageRuns).where(eq(stageRuns.runId, run.id))).map((s) => [s.stageKey, s]));
+    const stages = input.stages ?? (await tx.select().from(stageRuns).where(eq(stageRuns.runId, run.id)));
+    const stagesByKey = new Map(stages.map((s) => [s.stageKey, s]));
     const next = attempt.number + 1;
-    await enqueueStage(tx, {
+    planEnqueue(changes, {
       runId: run.id,
       teamId: run.teamId,
       stage,
@@ -66,9 +76,8 @@ export async function settleFailedAttempt(tx: Database, input: SettleFailedAttem
       delayMs: retryDelayMs(stage.retry, next),
       now: at,
     });
-    return { enqueued: 1 + (input.advance === false ? 0 : (await advanceRun(tx, run, at)).enqueued) };
+    return { enqueued: 1 + (await advance()) };
   }
-  await tx.update(stageRuns).set({ status: 'FAILED', error: failure, finishedAt: at }).where(eq(stageRuns.id, stage.id));
-  stage.status = 'FAILED';
-  return { enqueued: input.advance === false ? 0 : (await advanceRun(tx, run, at)).enqueued };
+  changes.patchStage(stage, { status: 'FAILED', error: failure, finishedAt: at });
+  return { enqueued: await advance() };
 }

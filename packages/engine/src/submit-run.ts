@@ -106,11 +106,13 @@ export async function submitRun(db: Database, input: SubmitRunInput): Promise<Su
       status: 'PENDING' as const,
       createdAt: now,
     }));
+    // The inserted rows come back whole (defaults included), so advancing needs no read.
+    const stages = [];
     for (let i = 0; i < rows.length; i += STAGE_INSERT_CHUNK) {
-      await tx.insert(stageRuns).values(rows.slice(i, i + STAGE_INSERT_CHUNK));
+      stages.push(...(await tx.insert(stageRuns).values(rows.slice(i, i + STAGE_INSERT_CHUNK)).returning()));
     }
     if (idem) await recordIdempotencyKey(tx, idem, runId);
-    const advanced = await advanceRun(tx, run, now);
+    const advanced = await advanceRun(tx, run, now, { stages });
     return { runId, pipelineId: pipeline.id, pipelineVersion: pipeline.version, enqueued: advanced.enqueued, replayed: false };
   });
 }
