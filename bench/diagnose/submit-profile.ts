@@ -1,9 +1,9 @@
 /**
  * Diagnostic: CPU profile of the API process (services/api/src/main.ts, its own process, as in
  * the submission benchmark) under POST /v1/runs load with a new pipeline name per request, then
- * a summary of the profile. `tsx bench/diagnose/submit-profile.ts [--seconds 10] [--same-name]`
+ * a summary of the profile. `tsx bench/diagnose/submit-profile.ts [--seconds 10] [--same-name] [--keep file.cpuprofile]`
  */
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -17,7 +17,7 @@ import { createBenchDatabase } from '../support/databases.ts';
 import { benchPrefix } from '../support/redis.ts';
 import { ms, num, summarize } from '../support/stats.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, 'same-name': { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, 'same-name': { type: 'boolean', default: false }, keep: { type: 'string' } } });
 const ctx = new BenchContext('submit-profile', { quick: true, layout: 'procs' });
 try {
   const db = await createBenchDatabase(ctx, 'subprof');
@@ -46,6 +46,8 @@ try {
   await api.stop(20_000);
   const files = (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile'));
   const main = files.map((f) => join(dir, f)).sort()[0];
+  // --keep <file>: keep the profile for a closer look (the temp dir is removed at exit).
+  if (main && values.keep) await copyFile(main, values.keep);
   if (main) console.log(execFileSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bench/diagnose/summarize-profile.ts'), main, '25'], { encoding: 'utf8' }));
 } catch (e) {
   console.error(e);

@@ -111,6 +111,13 @@ async function applyTerminal(step: LockedStep, stage: StageRow, attempt: Attempt
   const { run, changes, at } = step;
   const current = stage.attemptCount === attempt.number && !isTerminalStageStatus(stage.status);
   if (isTerminalAttemptStatus(attempt.status)) return { outcome: 'stale' as const, enqueued: 0 };
+  if (event.started && attempt.workerId === null) {
+    // The worker never announced the start (the stage ended first): its result says who and when.
+    const startedAt = new Date(event.started.at);
+    changes.patchAttempt(attempt, { workerId: event.started.workerId, host: event.started.host, startedAt: attempt.startedAt ?? startedAt });
+    if (current && stage.startedAt === null) changes.patchStage(stage, { startedAt });
+    if (run.status === 'QUEUED') changes.patchRun(run, { status: 'RUNNING', startedAt, updatedAt: at });
+  }
   const settleFailed = async (failure: StageFailure, attemptStatus: 'FAILED' | 'CANCELED', backend: string | null) => {
     const settled = await settleFailedAttempt(step.tx, {
       run,

@@ -132,6 +132,22 @@ describe('run engine on real Postgres', () => {
     expect((await applyStageEvent(db, succeeded(join, { report }))).outcome).toBe('stale');
   });
 
+  it('takes who ran an attempt, and when it started, from a result whose start was never announced', async () => {
+    await db.delete(outbox);
+    const { runId } = await submitRun(db, { plan: plan(diamond), spec: diamond });
+    const [source] = await queuedJobs(db);
+    if (!source) throw new Error('no source job');
+    const startedAt = new Date(Date.now() - 50).toISOString();
+    const result = { ...succeeded(source, { data: ref(7) }), started: { at: startedAt, workerId: 'w-quick', host: 'h-1' } } as StageEvent;
+    expect((await applyStageEvent(db, result)).outcome).toBe('applied');
+    const [attempt] = await db.select().from(attempts).where(eq(attempts.id, source.attemptId));
+    expect([attempt?.status, attempt?.workerId, attempt?.host, attempt?.startedAt?.toISOString()]).toEqual(['SUCCEEDED', 'w-quick', 'h-1', startedAt]);
+    const [stage] = await db.select().from(stageRuns).where(eq(stageRuns.id, source.stageRunId));
+    expect(stage?.startedAt?.toISOString()).toBe(startedAt);
+    const [run] = await db.select().from(runs).where(eq(runs.id, runId));
+    expect([run?.status, run?.startedAt?.toISOString()]).toEqual(['RUNNING', startedAt]);
+  });
+
   it('retries a retryable failure with backoff, fails a non-retryable one and skips what depends on it', async () => {
     await db.delete(outbox);
     const { runId } = await submitRun(db, { plan: plan(diamond), spec: diamond });

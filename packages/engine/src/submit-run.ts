@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { canonicalJson, type PipelinePlan } from '@pipewright/core';
+import { canonicalJson, type PipelinePlan, type RunStatus } from '@pipewright/core';
 import { and, eq, pipelines, runs, sql, stageRuns, desc, type Database } from '@pipewright/db';
 import { advanceRun } from './advance-run.ts';
 import { findIdempotentRun, recordIdempotencyKey, type IdempotencyKey } from './claim-idempotency-key.ts';
@@ -20,6 +20,8 @@ export interface SubmittedRun {
   pipelineId: string;
   pipelineVersion: number;
   enqueued: number;
+  /** The run's status as of this commit (of the original run, for a replay). */
+  status: RunStatus;
   /** True when an Idempotency-Key matched an earlier, identical request: nothing was created. */
   replayed: boolean;
 }
@@ -70,11 +72,11 @@ export async function submitRun(db: Database, input: SubmitRunInput): Promise<Su
       const earlier = await findIdempotentRun(tx, idem);
       if (earlier) {
         const [row] = await tx
-          .select({ pipelineId: runs.pipelineId, version: pipelines.version })
+          .select({ pipelineId: runs.pipelineId, version: pipelines.version, status: runs.status })
           .from(runs)
           .innerJoin(pipelines, eq(pipelines.id, runs.pipelineId))
           .where(eq(runs.id, earlier));
-        return { runId: earlier, pipelineId: row?.pipelineId ?? '', pipelineVersion: row?.version ?? 0, enqueued: 0, replayed: true };
+        return { runId: earlier, pipelineId: row?.pipelineId ?? '', pipelineVersion: row?.version ?? 0, enqueued: 0, status: row?.status ?? 'QUEUED', replayed: true };
       }
     }
     const pipeline = await pipelineVersion(tx, input.plan.name, digest, input.spec, teamId);
@@ -113,6 +115,6 @@ export async function submitRun(db: Database, input: SubmitRunInput): Promise<Su
     }
     if (idem) await recordIdempotencyKey(tx, idem, runId);
     const advanced = await advanceRun(tx, run, now, { stages });
-    return { runId, pipelineId: pipeline.id, pipelineVersion: pipeline.version, enqueued: advanced.enqueued, replayed: false };
+    return { runId, pipelineId: pipeline.id, pipelineVersion: pipeline.version, enqueued: advanced.enqueued, status: advanced.runStatus, replayed: false };
   });
 }

@@ -50,6 +50,12 @@ const eventBase = {
   at: z.string(),
 };
 
+/**
+ * Who ran an attempt and when it started, carried by its result when the worker never sent
+ * `stage.started` (a stage that ends within the worker's start-event delay reports once).
+ */
+const startedBy = z.object({ at: z.string(), workerId: z.string(), host: z.string() });
+
 /** What workers report, in the durable events queue. */
 export const stageEventSchema = z.discriminatedUnion('type', [
   z.object({
@@ -82,6 +88,7 @@ export const stageEventSchema = z.discriminatedUnion('type', [
     metrics: z.record(z.string(), z.number()),
     backend: z.string().optional(),
     resourceUse: resourceUseSchema,
+    started: startedBy.optional(),
   }),
   z.object({
     type: z.literal('stage.failed'),
@@ -89,6 +96,7 @@ export const stageEventSchema = z.discriminatedUnion('type', [
     error: failureSchema,
     backend: z.string().optional(),
     resourceUse: resourceUseSchema,
+    started: startedBy.optional(),
   }),
 ]);
 export type StageEvent = z.infer<typeof stageEventSchema>;

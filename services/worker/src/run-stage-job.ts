@@ -18,6 +18,8 @@ export interface StageJobDeps {
   watchCancel(attemptId: string, onCancel: () => void): () => void;
   /** How long an aborted handler may take to wind down before the worker gives up on it. @defaultValue 5000 */
   abortGraceMs?: number;
+  /** Announce the start only if the stage still runs after this long (0: at once). @defaultValue 200 */
+  startEventDelayMs?: number;
   /** Told the TensorFlow.js backend a stage reports (`ctx.setBackend`), for the heartbeat. */
   noteBackend?(name: string): void;
 }
@@ -47,7 +49,15 @@ export async function runStageJob(job: StageJob, deps: StageJobDeps): Promise<'s
   const now = () => new Date().toISOString();
   let backend: string | undefined;
 
-  await deps.producer.publishEvent({ type: 'stage.started', ...base, at: now(), workerId: deps.workerId, host: hostname() });
+  // The start is announced only if the stage is still running after `startEventDelayMs`: a short
+  // stage reports once, its result carrying who ran it and when (half the events, and half the
+  // orchestrator's statements, for a fan-out of quick stages).
+  const started = { at: now(), workerId: deps.workerId, host: hostname() };
+  let startSent: Promise<void> | undefined;
+  const sendStart = () => (startSent ??= deps.producer.publishEvent({ type: 'stage.started', ...base, ...started }));
+  const startDelay = deps.startEventDelayMs ?? 200;
+  const startTimer = startDelay > 0 ? setTimeout(() => void sendStart().catch((error: unknown) => logger.warn({ err: error }, 'start event not sent')), startDelay) : undefined;
+  if (startDelay <= 0) await sendStart();
   logger.info({ uses: job.uses }, 'stage started');
 
   const meter = startResourceMeter();
@@ -109,6 +119,9 @@ export async function runStageJob(job: StageJob, deps: StageJobDeps): Promise<'s
     unwatch();
   }
   const resourceUse = meter.stop();
+  clearTimeout(startTimer);
+  // Sent: the orchestrator has it (or will; a result may overtake it). Not sent: the result says it.
+  const startReport = startSent ? (await startSent.catch(() => undefined), {}) : { started };
   try {
     await batcher.close();
   } catch (error) {
@@ -116,11 +129,11 @@ export async function runStageJob(job: StageJob, deps: StageJobDeps): Promise<'s
   }
 
   if (outcome.ok) {
-    await deps.producer.publishEvent({ type: 'stage.succeeded', ...base, at: now(), outputs: outcome.outputs, metrics: outcome.metrics, ...(backend ? { backend } : {}), resourceUse });
+    await deps.producer.publishEvent({ type: 'stage.succeeded', ...base, at: now(), outputs: outcome.outputs, metrics: outcome.metrics, ...(backend ? { backend } : {}), resourceUse, ...startReport });
     logger.info({ wallMs: resourceUse.wallMs, backend, metrics: outcome.metrics }, 'stage succeeded');
     return 'succeeded';
   }
-  await deps.producer.publishEvent({ type: 'stage.failed', ...base, at: now(), error: outcome.failure, ...(backend ? { backend } : {}), resourceUse });
+  await deps.producer.publishEvent({ type: 'stage.failed', ...base, at: now(), error: outcome.failure, ...(backend ? { backend } : {}), resourceUse, ...startReport });
   logger.warn({ error: outcome.failure }, 'stage failed');
   return 'failed';
 }

@@ -116,6 +116,21 @@ describe('worker over real Redis', () => {
     expect(done.resourceUse.wallMs).toBeGreaterThanOrEqual(250);
     expect(done.resourceUse.peakRssBytes).toBeGreaterThan(10_000_000);
     expect(JSON.parse(Buffer.from(await store.get(done.outputs.result?.uri ?? '')).toString())).toEqual({ epochs: 5 });
+    // Announced: the result does not say it again.
+    expect(done.started).toBeUndefined();
+  });
+
+  it('reports a stage that ends within the start-event delay once: its result says who ran it and when', async () => {
+    const before = Date.now();
+    const j = job('test.count@1', { epochs: 1, delayMs: 0 });
+    await producer.publishStageJobs([{ queue: 'stage-test-cpu', job: j }]);
+    const events = await eventsOf(j.attemptId);
+    expect(events.map((e) => e.type).filter((t) => t !== 'stage.progress')).toEqual(['stage.succeeded']);
+    const done = events.find((e) => e.type === 'stage.succeeded');
+    if (done?.type !== 'stage.succeeded') throw new Error('no success');
+    expect(done.started).toMatchObject({ workerId: 'test-worker' });
+    expect(Date.parse(done.started?.at ?? '')).toBeGreaterThanOrEqual(before - 1000);
+    expect(Date.parse(done.started?.at ?? '')).toBeLessThanOrEqual(Date.parse(done.at));
   });
 
   it('reports a StageError as a non-retryable application failure with its code', async () => {

@@ -33,6 +33,8 @@ export interface StartWorkerOptions {
   heartbeatMs?: number;
   /** How long an aborted (canceled, timed-out) handler may take to stop. @defaultValue 5000 */
   abortGraceMs?: number;
+  /** Announce a stage's start only once it has run this long (0: at once). @defaultValue 200 */
+  startEventDelayMs?: number;
 }
 
 export interface RunningWorker {
@@ -93,6 +95,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
             logger,
             watchCancel: (attemptId, onCancel) => cancels.watch(attemptId, onCancel),
             abortGraceMs: options.abortGraceMs ?? 5000,
+            ...(options.startEventDelayMs !== undefined ? { startEventDelayMs: options.startEventDelayMs } : {}),
             noteBackend: (name) => {
               reportedBackend = name;
             },

@@ -22,14 +22,23 @@ import {
 import { getStageDetail, getStageLogs } from '../queries/get-stage-detail.ts';
 import { runLinks } from '../queries/serialize.ts';
 
+/** Longest Idempotency-Key accepted. */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
+
 const idempotencyHeaders = z.object({
-  'idempotency-key': z.string().min(1).max(200).optional().describe('Repeat a request safely: the same key with the same body replays the first answer'),
+  'idempotency-key': z.string().min(1).max(MAX_IDEMPOTENCY_KEY_LENGTH).optional().describe('Repeat a request safely: the same key with the same body replays the first answer'),
 });
 
 /** The Idempotency-Key of a request with the hash of what it asks (method, path, body). */
 export function idempotencyOf(request: FastifyRequest, body: unknown): { key: string; requestHash: string } | undefined {
   const key = request.headers['idempotency-key'];
   if (typeof key !== 'string' || key === '') return undefined;
+  // Checked here, not only by the route's header schema: the submit route skips schema
+  // validation (planPipeline validates its body), and this is where every route reads the key.
+  if (key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
+    const problems = [{ field: 'headers.idempotency-key', message: `must be at most ${MAX_IDEMPOTENCY_KEY_LENGTH} characters, got ${key.length}` }];
+    throw new PipewrightError('PW_ERR_VALIDATION', `headers.idempotency-key: ${problems[0]?.message}`, { problems });
+  }
   const path = request.url.split('?')[0] ?? '';
   const requestHash = createHash('sha256').update(`${request.method} ${path} ${canonicalJson(body ?? null)}`).digest('hex');
   return { key, requestHash };

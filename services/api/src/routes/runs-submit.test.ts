@@ -107,6 +107,16 @@ describe('POST /v1/runs', () => {
     const detail = (await api.inject(`/v1/runs/${body.id}`)).json<{ stages: { stage: string; params: Record<string, unknown> }[] }>();
     expect(detail.stages.find((s) => s.stage === 'split')?.params.testSize).toBe(0.4);
   });
+
+  it('answers the stored status of a run that ended at submit (nothing enqueued)', async () => {
+    const spec = { apiVersion: 'pipewright/v1', name: 'ends-at-submit', stages: [{ id: 'skip', uses: 'util.noop@1', when: 'false' }] };
+    const response = await api.inject({ method: 'POST', url: '/v1/runs', payload: spec });
+    expect(response.statusCode, response.body).toBe(201);
+    const body = response.json<Submitted>();
+    const [run] = await api.db.select().from(runs).where(eq(runs.id, body.id));
+    expect(run?.status).toBe('SUCCEEDED');
+    expect(body.status).toBe('SUCCEEDED');
+  });
 });
 
 describe('POST /v1/runs with a bad spec', () => {
@@ -210,6 +220,14 @@ describe('POST /v1/runs with a bad spec', () => {
     const before = await tableCounts();
     const response = await api.inject({ method: 'POST', url: '/v1/runs', headers: { 'content-type': 'application/json' }, payload: '{"name": ' });
     expectApiError(response, 400, 'PW_ERR_VALIDATION');
+    expect(await tableCounts()).toEqual(before);
+  });
+
+  it('rejects an Idempotency-Key over 200 characters, naming the header, and stores nothing', async () => {
+    const before = await tableCounts();
+    const response = await api.inject({ method: 'POST', url: '/v1/runs', headers: { 'idempotency-key': 'k'.repeat(201) }, payload: specObject });
+    const body = expectApiError(response, 400, 'PW_ERR_VALIDATION');
+    expect(body.message).toContain('headers.idempotency-key');
     expect(await tableCounts()).toEqual(before);
   });
 });
