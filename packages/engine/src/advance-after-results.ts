@@ -48,7 +48,6 @@ export async function advanceAfterResults(tx: Database, run: RunRow, input: Adva
     adopt(await tx.select().from(stageRuns).where(and(eq(stageRuns.runId, run.id), where)).orderBy(asc(stageRuns.position), asc(stageRuns.stageKey)));
 
   let enqueued = 0;
-  let tally: Tally | undefined;
   let frontier = input.changed.filter((s) => isTerminalStageStatus(s.status));
   while (frontier.length > 0) {
     const next: StageRow[] = [];
@@ -62,14 +61,12 @@ export async function advanceAfterResults(tx: Database, run: RunRow, input: Adva
     }
     if (run.status === 'CANCELING') {
       frontier = next;
-      tally = undefined;
       continue;
     }
 
     const found = await dependentsOf(tx, run.id, frontier, changes);
-    tally = found.tally;
-    const candidates = adopt(found.candidates.map((c) => c.stage));
-    const needsOf = new Map(found.candidates.map((c) => [c.stage.id, { blocked: c.blocking > 0, satisfied: c.unsatisfied === 0 }]));
+    const candidates = adopt(found.map((c) => c.stage));
+    const needsOf = new Map(found.map((c) => [c.stage.id, { blocked: c.blocking > 0, satisfied: c.unsatisfied === 0 }]));
     const runnable = candidates.filter((c) => c.status === 'PENDING' && (needsOf.get(c.id)?.blocked || needsOf.get(c.id)?.satisfied));
 
     // The rows the runnable ones read: their inputs' producers (and a list input's instances),
@@ -86,6 +83,8 @@ export async function advanceAfterResults(tx: Database, run: RunRow, input: Adva
       }
       if (c.whenExpr) everything = true;
     }
+    // A producer this step holds (the stage that just ended, typically) is not read again.
+    for (const s of rows.values()) keys.delete(s.stageKey);
     const context =
       everything ? await load(undefined)
       : keys.size || parents.size ? await load(or(keys.size ? inArray(stageRuns.stageKey, [...keys]) : undefined, parents.size ? inArray(stageRuns.parentKey, [...parents]) : undefined))
@@ -122,13 +121,13 @@ export async function advanceAfterResults(tx: Database, run: RunRow, input: Adva
     const decided = await decideReadyStages(tx, run, ready, byKey, input.artifacts, changes, now);
     enqueued += decided.enqueued;
     next.push(...decided.cached);
-    // The tally was taken before this wave's decisions: it still holds when they only queued.
-    if (next.length > 0 || ready.some((s) => s.parentKey !== null)) tally = undefined;
     frontier = next;
   }
 
-  if (enqueued === 0) {
-    tally ??= await tallyStages(tx, run.id, changes);
+  // The run ends when no stage is open. A stage this step holds that is open (a fan-in still
+  // waiting, a retry) settles it without a query; otherwise count.
+  if (enqueued === 0 && ![...rows.values()].some((s) => !isTerminalStageStatus(s.status))) {
+    const tally = await tallyStages(tx, run.id, changes);
     if (tally.open === 0) {
       const status = run.status === 'CANCELING' ? 'CANCELED' : tally.failed > 0 ? 'FAILED' : tally.canceled > 0 ? 'CANCELED' : 'SUCCEEDED';
       changes.patchRun(run, { status, finishedAt: now, updatedAt: now });
@@ -165,27 +164,28 @@ async function tallyStages(tx: Database, runId: string, changes: RunChangeSet): 
 
 /**
  * The PENDING stages that need one of `frontier`, each with how many of its needs are not
- * satisfied and how many block it, and the run's tally — in one query. Each need is found by the
- * (run_id, stage_key) index, so a wide fan-in costs index probes, not a scan per candidate.
+ * satisfied and how many block it, in one query. Each need is found by the (run_id, stage_key)
+ * index, so a wide fan-in costs index probes, not a scan per candidate.
  */
 async function dependentsOf(
   tx: Database,
   runId: string,
   frontier: StageRow[],
   changes: RunChangeSet,
-): Promise<{ candidates: { stage: StageRow; unsatisfied: number; blocking: number }[]; tally: Tally | undefined }> {
+): Promise<{ stage: StageRow; unsatisfied: number; blocking: number }[]> {
   const seenHere = sql`coalesce(${JSON.stringify(changes.statusOverrides())}::jsonb ->> ${stageRuns.id}::text, ${stageRuns.status})`;
   const needSeen = statusSeen(changes, 'n');
   const found = await tx
     .select({
       stage: stageRuns,
-      // Qualified by hand: drizzle leaves the columns of a one-table select unqualified, and
-      // inside the subquery they would bind to its own stage_runs.
-      unsatisfied: sql<number>`(select count(*) from jsonb_array_elements_text(stage_runs.needs) k(key)
-          join stage_runs n on n.run_id = stage_runs.run_id and n.stage_key = k.key where ${needSeen} not in (${SATISFIED}))::int`,
-      blocking: sql<number>`(select count(*) from jsonb_array_elements_text(stage_runs.needs) k(key)
-          join stage_runs n on n.run_id = stage_runs.run_id and n.stage_key = k.key where ${needSeen} in (${BLOCKING}))::int`,
-      tally: sql<Tally>`${tallyOf(runId, changes)}`,
+      // One pass over each candidate's needs counts both. Qualified by hand: drizzle leaves the
+      // columns of a one-table select unqualified, and inside the subquery they would bind to
+      // its own stage_runs.
+      needs: sql<{ unsatisfied: number; blocking: number }>`(select jsonb_build_object(
+            'unsatisfied', count(*) filter (where ${needSeen} not in (${SATISFIED})),
+            'blocking', count(*) filter (where ${needSeen} in (${BLOCKING})))
+          from jsonb_array_elements_text(stage_runs.needs) k(key)
+          join stage_runs n on n.run_id = stage_runs.run_id and n.stage_key = k.key)`,
     })
     .from(stageRuns)
     .where(
@@ -197,6 +197,8 @@ async function dependentsOf(
     )
     .orderBy(asc(stageRuns.position), asc(stageRuns.stageKey));
   // Instances of a group share their group's needs, and are decided with it, never alone.
-  const candidates = found.filter((c) => c.stage.parentKey === null || !found.some((g) => g.stage.stageKey === c.stage.parentKey));
-  return { candidates, tally: found[0]?.tally };
+  const keys = new Set(found.map((c) => c.stage.stageKey));
+  return found
+    .filter((c) => c.stage.parentKey === null || !keys.has(c.stage.parentKey))
+    .map((c) => ({ stage: c.stage, unsatisfied: c.needs.unsatisfied, blocking: c.needs.blocking }));
 }

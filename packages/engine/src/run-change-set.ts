@@ -29,6 +29,8 @@ export class RunChangeSet {
   private readonly stagePatches = new Map<string, Partial<StageRow> & { id: string }>();
   private readonly attemptPatches = new Map<string, Partial<AttemptRow> & { id: string }>();
   private runPatch: (Partial<RunRow> & { id: string }) | undefined;
+  private newRun: RunRow | undefined;
+  private readonly newStages: StageRow[] = [];
   private readonly newAttempts: (typeof attempts.$inferInsert)[] = [];
   private readonly newEdges: (typeof lineageEdges.$inferInsert)[] = [];
   private readonly newArtifacts: (typeof artifacts.$inferInsert)[] = [];
@@ -51,6 +53,16 @@ export class RunChangeSet {
   patchRun(run: RunRow, patch: Partial<RunRow>): void {
     Object.assign(run, patch);
     this.runPatch = { ...this.runPatch, ...patch, id: run.id };
+  }
+
+  /**
+   * A new run and its stages, written by the flush in their state at that moment: patches made
+   * to these objects in between land in the insert itself (an UPDATE in the same statement could
+   * not see rows inserted beside it).
+   */
+  insertRun(run: RunRow, stages: StageRow[]): void {
+    this.newRun = run;
+    this.newStages.push(...stages);
   }
 
   insertAttempt(row: typeof attempts.$inferInsert): void {
@@ -90,9 +102,10 @@ export class RunChangeSet {
 
   get isEmpty(): boolean {
     return (
-      this.stagePatches.size + this.attemptPatches.size + this.newAttempts.length + this.newEdges.length + this.newArtifacts.length + this.newMetrics.length + this.jobs.length ===
+      this.stagePatches.size + this.attemptPatches.size + this.newStages.length + this.newAttempts.length + this.newEdges.length + this.newArtifacts.length + this.newMetrics.length + this.jobs.length ===
         0 &&
       this.runPatch === undefined &&
+      this.newRun === undefined &&
       !this.announce
     );
   }
@@ -107,13 +120,17 @@ export class RunChangeSet {
     const cte = (body: SQL) => ctes.push(sql`${sql.raw(`w${ctes.length}`)} as (${body})`);
     // Rows before the rows that reference them only for readability: all CTEs see the same
     // snapshot and foreign keys are checked when the statement ends.
+    const inserted = new Set(this.newStages.map((s) => s.id));
+    if (this.newRun) cte(insertRowsSql(runs, [this.newRun]));
+    if (this.newStages.length) cte(insertRowsSql(stageRuns, this.newStages));
     if (this.newArtifacts.length) cte(insertRowsSql(artifacts, this.newArtifacts, { onConflictDoNothing: true }));
     if (this.newMetrics.length) cte(insertRowsSql(metrics, this.newMetrics, { onConflictDoNothing: true }));
     if (this.newAttempts.length) cte(insertRowsSql(attempts, this.newAttempts));
     if (this.newEdges.length) cte(insertRowsSql(lineageEdges, this.newEdges));
     for (const group of groupBySameProps([...this.attemptPatches.values()])) cte(updateRowsSql(attempts, group));
-    for (const group of groupBySameProps([...this.stagePatches.values()])) cte(updateRowsSql(stageRuns, group));
-    if (this.runPatch) cte(updateRowsSql(runs, [this.runPatch]));
+    const stagePatches = [...this.stagePatches.values()].filter((p) => !inserted.has(p.id));
+    for (const group of groupBySameProps(stagePatches)) cte(updateRowsSql(stageRuns, group));
+    if (this.runPatch && !this.newRun) cte(updateRowsSql(runs, [this.runPatch]));
     const jobs = this.jobs.slice();
     const outboxCte = jobs.length
       ? sql`o as (insert into ${outbox} (kind, payload, available_at)
@@ -137,6 +154,8 @@ export class RunChangeSet {
     this.stagePatches.clear();
     this.attemptPatches.clear();
     this.runPatch = undefined;
+    this.newRun = undefined;
+    this.newStages.length = 0;
     this.newAttempts.length = 0;
     this.newEdges.length = 0;
     this.newArtifacts.length = 0;

@@ -2,6 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { canonicalJson, type PipelinePlan, type RunStatus } from '@pipewright/core';
 import { and, eq, pipelines, runs, sql, stageRuns, desc, type Database } from '@pipewright/db';
 import { advanceRun } from './advance-run.ts';
+import { RunChangeSet } from './run-change-set.ts';
+
+type RunRow = typeof runs.$inferSelect;
+type StageRow = typeof stageRuns.$inferSelect;
 import { findIdempotentRun, recordIdempotencyKey, type IdempotencyKey } from './claim-idempotency-key.ts';
 import { createHash } from 'node:crypto';
 
@@ -53,9 +57,6 @@ async function pipelineVersion(tx: Database, name: string, digest: string, spec:
   return created;
 }
 
-/** Rows per INSERT: stays under Postgres' 65,535 bind parameters with ~20 columns a row. */
-const STAGE_INSERT_CHUNK = 1000;
-
 /**
  * Stores a validated plan as a new run in ONE transaction: the pipeline version (deduplicated
  * by canonical spec digest), the run, one row per stage, and the outbox rows of the stages that
@@ -81,13 +82,20 @@ export async function submitRun(db: Database, input: SubmitRunInput): Promise<Su
     }
     const pipeline = await pipelineVersion(tx, input.plan.name, digest, input.spec, teamId);
     const runId = randomUUID();
-    const [run] = await tx
-      .insert(runs)
-      .values({ id: runId, teamId, pipelineId: pipeline.id, pipelineName: input.plan.name, status: 'QUEUED', params: input.plan.params, createdAt: now, updatedAt: now })
-      .returning();
-    if (!run) throw new Error('run insert returned nothing');
-
-    const rows = input.plan.stages.map((s, position) => ({
+    const run: RunRow = {
+      id: runId,
+      teamId,
+      pipelineId: pipeline.id,
+      pipelineName: input.plan.name,
+      status: 'QUEUED',
+      params: input.plan.params,
+      error: null,
+      createdAt: now,
+      updatedAt: now,
+      startedAt: null,
+      finishedAt: null,
+    };
+    const stages: StageRow[] = input.plan.stages.map((s, position) => ({
       id: randomUUID(),
       runId,
       stageKey: s.id,
@@ -100,21 +108,34 @@ export async function submitRun(db: Database, input: SubmitRunInput): Promise<Su
       params: s.params,
       whenExpr: s.when ?? null,
       foreach: s.foreach ?? null,
+      parentKey: null,
+      itemIndex: null,
       resourceClass: s.resources.class,
       gpu: s.resources.gpu,
       retry: s.retry,
       timeoutMs: s.timeoutMs,
       cacheEnabled: s.cache,
-      status: 'PENDING' as const,
+      status: 'PENDING',
+      attemptCount: 0,
+      metrics: null,
+      error: null,
+      outputArtifactIds: null,
+      cacheKey: null,
+      cacheComponents: null,
+      cacheExplanation: null,
+      cancelRequestedAt: null,
       createdAt: now,
+      queuedAt: null,
+      startedAt: null,
+      finishedAt: null,
     }));
-    // The inserted rows come back whole (defaults included), so advancing needs no read.
-    const stages = [];
-    for (let i = 0; i < rows.length; i += STAGE_INSERT_CHUNK) {
-      stages.push(...(await tx.insert(stageRuns).values(rows.slice(i, i + STAGE_INSERT_CHUNK)).returning()));
-    }
+    // The run, its stages and what advancing them decides (attempts, outbox rows, cache hits)
+    // are written by one statement: the rows are built whole here, so nothing needs reading back.
+    const changes = new RunChangeSet(runId);
+    changes.insertRun(run, stages);
+    const advanced = await advanceRun(tx, run, now, { stages, changes });
+    await changes.flush(tx);
     if (idem) await recordIdempotencyKey(tx, idem, runId);
-    const advanced = await advanceRun(tx, run, now, { stages });
     return { runId, pipelineId: pipeline.id, pipelineVersion: pipeline.version, enqueued: advanced.enqueued, status: advanced.runStatus, replayed: false };
   });
 }
