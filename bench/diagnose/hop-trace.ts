@@ -41,9 +41,10 @@ try {
       const apply = txs.find((t) => t.kind === 'apply succeeded' && t.t0 >= end.t0);
       if (!pub || !apply) continue;
       const relay = txs.find((t) => t.kind === 'relay' && t.t0 >= apply.t1 - 0.01);
-      const started = relay && after((s) => s.what === 'publish stage.started', relay.t0);
+      // A quick stage announces no start (its result carries it): its handler starting marks it.
+      const started = relay && after((s) => s.what === 'handler start', relay.t0);
       if (!relay || !started) continue;
-      const bulk = after((s) => s.what.startsWith('addBulk'), relay.t0)!;
+      const bulk = after((s) => s.what.startsWith('addBulk'), apply.t1)!;
       const overlapping = txs.find((t) => t.kind === 'apply started' && t.t0 < apply.t0 + 0.5 && t.t1 > apply.t0);
       add('1 publish succeeded event (Redis add)', pub.t1 - end.t0);
       add('2 events worker pick-up', apply.t0 - pub.t1);
@@ -55,7 +56,7 @@ try {
       add(`5 relay transaction (${relay.statements.length} statements + addBulk + commit)`, relay.t1 - relay.t0);
       add('5a  of which addBulk', bulk.t1 - bulk.t0);
       add('5b  of which commit', relay.commitMs);
-      add('6 addBulk done -> next worker publishes started', started.t0 - bulk.t1);
+      add('6 addBulk done -> next handler starts (BullMQ pick-up)', started.t0 - bulk.t1);
       add('total: handler end -> next started', started.t0 - end.t0);
     }
   }

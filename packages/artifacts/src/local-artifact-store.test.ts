@@ -8,6 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ArtifactStoreError, createLocalArtifactStore } from './local-artifact-store.ts';
 import type { ArtifactStore } from './artifact-store.ts';
+import { INLINE_BLOB_MAX_BYTES } from './inline-blob.ts';
 
 let root: string;
 let store: ArtifactStore;
@@ -134,5 +135,80 @@ describe('createLocalArtifactStore', () => {
     await expect(store.get(blob.uri)).rejects.toMatchObject({ code: 'PW_ERR_ARTIFACT_CORRUPT' });
     const lenient = createLocalArtifactStore({ root, verifyOnRead: false });
     expect(Buffer.from(await lenient.get(blob.uri)).toString()).toBe('tampered');
+  });
+});
+
+describe('inline blobs', () => {
+  const DATA_PREFIX = 'data:application/octet-stream;base64,';
+
+  it('keeps small bytes in a data: uri, touches no file, and reads them back every way', async () => {
+    const bytes = new TextEncoder().encode('{\n  "ok": true\n}\n');
+    const blob = await store.put(bytes, { inline: true });
+
+    expect(blob.uri).toBe(`${DATA_PREFIX}${Buffer.from(bytes).toString('base64')}`);
+    expect(blob.digest).toBe(`sha256:${sha256(bytes)}`);
+    expect(blob.sizeBytes).toBe(bytes.byteLength);
+    expect(await listFiles(root)).toEqual([]);
+
+    expect(await store.exists(blob.uri)).toBe(true);
+    expect(Buffer.from(await store.get(blob.uri)).equals(Buffer.from(bytes))).toBe(true);
+    const streamed = await buffer(await store.openRead(blob.uri));
+    expect(streamed.equals(Buffer.from(bytes))).toBe(true);
+    // Any store reads it: the bytes are in the uri, not under a root.
+    const other = createLocalArtifactStore({ root: join(root, 'elsewhere') });
+    expect(Buffer.from(await other.get(blob.uri)).equals(Buffer.from(bytes))).toBe(true);
+  });
+
+  it('has the digest and size of the same bytes stored as a file', async () => {
+    const bytes = pseudoRandomBytes(300);
+    const inline = await store.put(bytes, { inline: true });
+    const file = await store.put(bytes);
+
+    expect(inline.uri.startsWith('data:')).toBe(true);
+    expect(file.uri.startsWith('file:///')).toBe(true);
+    expect(inline.digest).toBe(file.digest);
+    expect(inline.sizeBytes).toBe(file.sizeBytes);
+    // uriFor stays file-based: digests resolve to files, whatever was inlined.
+    expect(store.uriFor(inline.digest)).toBe(file.uri);
+  });
+
+  it('inlines up to INLINE_BLOB_MAX_BYTES and writes a file above it', async () => {
+    expect(INLINE_BLOB_MAX_BYTES).toBe(512);
+    const atLimit = await store.put(pseudoRandomBytes(INLINE_BLOB_MAX_BYTES), { inline: true });
+    const empty = await store.put(new Uint8Array(0), { inline: true });
+    expect(atLimit.uri.startsWith(DATA_PREFIX)).toBe(true);
+    expect(empty.uri).toBe(DATA_PREFIX);
+    expect((await store.get(empty.uri)).byteLength).toBe(0);
+    expect(await listFiles(root)).toEqual([]);
+
+    const over = pseudoRandomBytes(INLINE_BLOB_MAX_BYTES + 1);
+    const overBlob = await store.put(over, { inline: true });
+    expect(overBlob.uri.startsWith('file:///')).toBe(true);
+    expect(await listFiles(root)).toHaveLength(1);
+    expect(Buffer.from(await store.get(overBlob.uri)).equals(Buffer.from(over))).toBe(true);
+  });
+
+  it('writes a file without the opt-in, and for streams even with it', async () => {
+    const bytes = new TextEncoder().encode('tiny');
+    expect((await store.put(bytes)).uri.startsWith('file:///')).toBe(true);
+    expect((await store.put(bytes, { inline: false })).uri.startsWith('file:///')).toBe(true);
+    expect((await store.put(Readable.from([bytes]), { inline: true })).uri.startsWith('file:///')).toBe(true);
+    expect(await listFiles(root)).toHaveLength(1);
+  });
+
+  it('refuses malformed data: uris', async () => {
+    const good = Buffer.from('hello').toString('base64');
+    for (const uri of [
+      'data:',
+      `data:text/plain;base64,${good}`, // another media type
+      `data:application/octet-stream,${good}`, // not base64
+      `data:application/octet-stream;base64,${good.slice(0, -1)}`, // padding cut off
+      `data:application/octet-stream;base64,${good}!!`, // characters base64 does not have
+      `data:application/octet-stream;base64,aGVsbG9=`, // non-canonical trailing bits
+    ]) {
+      await expect(store.get(uri), uri).rejects.toMatchObject({ code: 'PW_ERR_ARTIFACT_URI' });
+      await expect(store.openRead(uri), uri).rejects.toMatchObject({ code: 'PW_ERR_ARTIFACT_URI' });
+      await expect(store.exists(uri), uri).rejects.toBeInstanceOf(ArtifactStoreError);
+    }
   });
 });

@@ -2,11 +2,11 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import type { Readable } from 'node:stream';
-import { Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ArtifactStore, StoredBlob } from './artifact-store.ts';
+import { decodeInlineUri, encodeInlineUri, INLINE_BLOB_MAX_BYTES, isInlineUri } from './inline-blob.ts';
 
 export interface LocalArtifactStoreOptions {
   /**
@@ -45,6 +45,9 @@ const BLOB_NAME = /^[0-9a-f]{64}$/;
  * the complete bytes whose hash is its name; a crash leaves at most a stray `tmp/*` file, never a
  * torn blob. Two writers of the same bytes race harmlessly: both renames install identical
  * content, and the store holds one file.
+ *
+ * Small blobs put with `{ inline: true }` touch no file at all: their uri is a `data:` uri that
+ * holds the bytes (see INLINE_BLOB_MAX_BYTES), durable wherever the uri is recorded.
  */
 export function createLocalArtifactStore(options: LocalArtifactStoreOptions): ArtifactStore {
   const root = resolve(options.root);
@@ -162,11 +165,19 @@ export function createLocalArtifactStore(options: LocalArtifactStoreOptions): Ar
   }
 
   return {
-    put(data) {
-      return data instanceof Uint8Array ? putBytes(data) : putStream(data);
+    async put(data, putOptions) {
+      if (data instanceof Uint8Array) {
+        if (putOptions?.inline === true && data.byteLength <= INLINE_BLOB_MAX_BYTES) {
+          const hex = createHash('sha256').update(data).digest('hex');
+          return { digest: `sha256:${hex}`, uri: encodeInlineUri(data), sizeBytes: data.byteLength };
+        }
+        return putBytes(data);
+      }
+      return putStream(data);
     },
 
     async get(uri) {
+      if (isInlineUri(uri)) return inlineBytes(uri);
       const { path, hex } = pathForUri(uri);
       let bytes: Buffer;
       try {
@@ -181,6 +192,8 @@ export function createLocalArtifactStore(options: LocalArtifactStoreOptions): Ar
     },
 
     async openRead(uri) {
+      // A byte stream like the file's (not object mode), in one chunk.
+      if (isInlineUri(uri)) return Readable.from([inlineBytes(uri)], { objectMode: false });
       const { path } = pathForUri(uri);
       // Open before returning so a missing blob fails here, not on the first read.
       const handle = await open(path, 'r').catch((error: unknown) => {
@@ -190,6 +203,11 @@ export function createLocalArtifactStore(options: LocalArtifactStoreOptions): Ar
     },
 
     async exists(uri) {
+      // The bytes are the uri: it exists if it decodes (a malformed one throws, like a foreign path).
+      if (isInlineUri(uri)) {
+        inlineBytes(uri);
+        return true;
+      }
       const { path } = pathForUri(uri);
       try {
         return (await stat(path)).isFile();
@@ -204,6 +222,16 @@ export function createLocalArtifactStore(options: LocalArtifactStoreOptions): Ar
       return pathToFileURL(pathForHex(match[1])).href;
     },
   };
+}
+
+/** Decodes a `data:` uri this store produced; anything else is refused as not one of its uris. */
+function inlineBytes(uri: string): Uint8Array {
+  const bytes = decodeInlineUri(uri);
+  if (bytes === undefined) {
+    const shown = uri.length > 80 ? `${uri.slice(0, 80)}…` : uri;
+    throw new ArtifactStoreError('PW_ERR_ARTIFACT_URI', `not an inline blob uri of this store: ${shown}`);
+  }
+  return bytes;
 }
 
 function notFound(uri: string, cause: unknown): ArtifactStoreError {

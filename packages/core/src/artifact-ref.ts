@@ -12,7 +12,7 @@ export type ArtifactType = (typeof ARTIFACT_TYPES)[number];
 export interface ArtifactRef {
   /** `sha256:<hex>` of the stored bytes. */
   digest: string;
-  /** Where the bytes live: `file:///…` or `s3://…`. */
+  /** Where the bytes live: `file:///…`, `s3://…`, or `data:…` for a small blob kept inline (see `@pipewright/artifacts`). */
   uri: string;
   type: ArtifactType;
   /** IANA media type, e.g. `application/vnd.apache.arrow.file`. */

@@ -141,6 +141,27 @@ describe('GET /v1/artifacts/{id}', () => {
     expect(body.message).toContain('no longer in the store');
   });
 
+  it('/content serves an artifact kept inline in its data: uri', async () => {
+    const json = new TextEncoder().encode('{\n  "ok": true\n}\n');
+    const blob = await api.store.put(json, { inline: true });
+    expect(blob.uri.startsWith('data:')).toBe(true);
+    const inline: ArtifactRef = { ...blob, type: 'json', mediaType: 'application/json' };
+    const other = await api.inject({ method: 'POST', url: '/v1/runs', headers: { 'content-type': 'application/yaml' }, payload: await readExampleYaml() });
+    const [job] = await jobsOf(other.json<{ id: string }>().id);
+    if (!job) throw new Error('no ingest job');
+    await apply({ type: 'stage.succeeded', ...base(job), outputs: { data: inline }, metrics: {}, resourceUse });
+    const [stored] = (await api.inject(`/v1/runs/${job.runId}/lineage`)).json<Lineage>().artifacts;
+    expect(stored?.uri).toBe(blob.uri);
+
+    const response = await api.inject(`/v1/artifacts/${stored?.id}/content`);
+    expect(response.statusCode, response.body).toBe(200);
+    expect(Buffer.compare(response.rawPayload, Buffer.from(json))).toBe(0);
+    expect(response.headers['content-type']).toBe('application/json');
+    expect(response.headers['content-length']).toBe(String(json.byteLength));
+    expect(response.headers.etag).toBe(`"${blob.digest}"`);
+    expect(response.headers['content-disposition']).toBe('attachment; filename="ingest-data.json"');
+  });
+
   it('answers 404 for an unknown artifact', async () => {
     expectApiError(await api.inject(`/v1/artifacts/${randomUUID()}`), 404, 'PW_ERR_ARTIFACT_NOT_FOUND');
   });
