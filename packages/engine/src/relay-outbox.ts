@@ -85,8 +85,10 @@ export async function drainOutbox(db: Database, producer: QueueProducer, options
 export async function publishOutboxJobs(db: Database, producer: QueueProducer, jobs: PendingJob[]): Promise<void> {
   if (jobs.length === 0) return;
   await producer.publishStageJobs(jobs.map((j) => ({ queue: j.queue, job: j.job })));
-  await db.transaction(async (tx) => {
-    await tx.execute(sql`set local synchronous_commit = off`);
-    await tx.delete(outbox).where(inArray(outbox.id, jobs.map((j) => j.outboxId)));
-  });
+  // One statement, its own transaction, whose commit does not wait for the WAL flush: a lost
+  // delete only republishes, which BullMQ ignores. (`set_config(…, true)` lasts until that commit.)
+  await db.execute(
+    sql`with d as (delete from ${outbox} where ${inArray(outbox.id, jobs.map((j) => j.outboxId))} returning 1)
+        select set_config('synchronous_commit', 'off', true), (select count(*) from d)`,
+  );
 }
