@@ -27,7 +27,11 @@ export interface SpawnOptions {
 /** Starts a TypeScript entry with `node --import tsx`, as the services run in production. */
 export function spawnTs(ctx: BenchContext, name: string, entry: string, options: SpawnOptions = {}): BenchProcess {
   const stdio: StdioOptions = options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'];
+  // PW_BENCH_PROFILE_DIR: each service writes a V8 CPU profile there when it exits (a diagnostic;
+  // NODE_OPTIONS may not carry --cpu-prof).
+  const profileDir = process.env.PW_BENCH_PROFILE_DIR;
   const child = spawn(process.execPath, [
+    ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', `${profileDir}/${name}`] : []),
     ...(options.nodeArgs ?? []),
     '--import',
     'tsx',
