@@ -1,12 +1,12 @@
 import { isTerminalAttemptStatus, isTerminalStageStatus, type StageFailure } from '@pipewright/core';
-import { and, attempts, eq, executeRows, inArray, isNull, metrics, runs, sql, stageLogs, stageRuns, type artifacts, type Database } from '@pipewright/db';
+import { and, asc, attempts, eq, executeRows, inArray, isNull, metrics, runs, sql, stageLogs, stageRuns, type artifacts, type Database } from '@pipewright/db';
 import type { StageEvent } from '@pipewright/queue';
 import { randomUUID } from 'node:crypto';
 import { advanceAfterResults } from './advance-after-results.ts';
 import { notifyRunChanged, RUN_CHANGED_CHANNEL } from './notify-run-changed.ts';
 import { takeOutboxJobs, type PendingJob } from './outbox-collector.ts';
 import type { KnownArtifacts } from './resolve-stage-inputs.ts';
-import { RunChangeSet } from './run-change-set.ts';
+import { flushChangeSets, RunChangeSet } from './run-change-set.ts';
 import { settleFailedAttempt } from './settle-failed-attempt.ts';
 
 type RunRow = typeof runs.$inferSelect;
@@ -57,41 +57,70 @@ export async function applyRunEvents(
   events: TerminalStageEvent[],
   now: () => Date = () => new Date(),
 ): Promise<{ results: ApplyResult[]; jobs: PendingJob[] }> {
+  const { results, jobs } = await applyEventsOfRuns(db, [{ runId, events }], now);
+  return { results: results[0] as ApplyResult[], jobs };
+}
+
+/**
+ * Applies the results of several runs in ONE transaction, as `applyRunEvents` would one run's:
+ * the runs are locked in id order (so two orchestrators batching overlapping runs cannot
+ * deadlock), their writes go out in one statement, and one commit ends them all. Under load this
+ * is what turns "a transaction per stage" into "a transaction per batch": the round trips and
+ * the commit are shared. Results come back per batch entry, in event order.
+ */
+export async function applyEventsOfRuns(
+  db: Database,
+  batches: { runId: string; events: TerminalStageEvent[] }[],
+  now: () => Date = () => new Date(),
+): Promise<{ results: ApplyResult[][]; jobs: PendingJob[] }> {
   return db.transaction(async (tx) => {
-    // Lock order: run, then its rows. Every state change of a run takes this lock first; the
-    // events' attempts and their stages are locked with it, in the same round trip. They must be
-    // locked, not just read: a row only joined would come from the snapshot taken before the
-    // wait for the run lock, and a result applied meanwhile would look unapplied.
-    const attemptIds = [...new Set(events.map((e) => e.attemptId))];
+    // Lock order: runs (by id), then their rows. Every state change of a run takes its lock
+    // first; the events' attempts and their stages are locked with it, in the same round trip.
+    // They must be locked, not just read: a row only joined would come from the snapshot taken
+    // before the wait for the run lock, and a result applied meanwhile would look unapplied.
+    const runIds = [...new Set(batches.map((b) => b.runId))];
+    const attemptIds = [...new Set(batches.flatMap((b) => b.events.map((e) => e.attemptId)))];
     const locked = await tx
       .select({ run: runs, attempt: attempts, stage: stageRuns })
       .from(runs)
       .innerJoin(attempts, and(eq(attempts.runId, runs.id), inArray(attempts.id, attemptIds)))
       .innerJoin(stageRuns, eq(stageRuns.id, attempts.stageRunId))
-      .where(eq(runs.id, runId))
+      .where(runIds.length === 1 ? eq(runs.id, runIds[0] as string) : inArray(runs.id, runIds))
+      .orderBy(asc(runs.id), asc(attempts.id))
       .for('update', { of: [runs, attempts, stageRuns] });
-    const run = locked[0]?.run;
-    // No row: an unknown run, or none of these attempts is its.
-    if (!run) return { results: events.map(() => ({ outcome: 'unknown-attempt' as const, enqueued: 0 })), jobs: [] };
-    const attemptsById = new Map(locked.flatMap((r) => (r.attempt ? [[r.attempt.id, r.attempt] as const] : [])));
-    const stagesById = new Map(locked.flatMap((r) => (r.stage ? [[r.stage.id, r.stage] as const] : [])));
-    const step: LockedStep = { tx, run, changes: new RunChangeSet(run.id), artifacts: new Map(), at: now() };
+    // No row for a run: an unknown run, or none of its events' attempts is its.
+    const runsById = new Map(locked.map((r) => [r.run.id, r.run]));
+    const attemptsById = new Map(locked.map((r) => [r.attempt.id, r.attempt]));
+    const stagesById = new Map(locked.map((r) => [r.stage.id, r.stage]));
+    const at = now();
 
-    const results: ApplyResult[] = [];
-    const changed = new Set<StageRow>();
-    for (const event of events) {
-      const attempt = attemptsById.get(event.attemptId);
-      const stage = attempt ? stagesById.get(attempt.stageRunId) : undefined;
-      const result = attempt && stage ? await applyTerminal(step, stage, attempt, event) : { outcome: 'unknown-attempt' as const, enqueued: 0 };
-      if (result.outcome === 'applied' && stage) changed.add(stage);
-      results.push(result);
+    const steps: LockedStep[] = [];
+    const results: ApplyResult[][] = [];
+    for (const batch of batches) {
+      const run = runsById.get(batch.runId);
+      if (!run) {
+        results.push(batch.events.map(() => ({ outcome: 'unknown-attempt' as const, enqueued: 0 })));
+        continue;
+      }
+      const step: LockedStep = { tx, run, changes: new RunChangeSet(run.id), artifacts: new Map(), at };
+      steps.push(step);
+      const mine: ApplyResult[] = [];
+      const changed = new Set<StageRow>();
+      for (const event of batch.events) {
+        const attempt = attemptsById.get(event.attemptId);
+        const stage = attempt && attempt.runId === run.id ? stagesById.get(attempt.stageRunId) : undefined;
+        const result = attempt && stage ? await applyTerminal(step, stage, attempt, event) : { outcome: 'unknown-attempt' as const, enqueued: 0 };
+        if (result.outcome === 'applied' && stage) changed.add(stage);
+        mine.push(result);
+      }
+      if (changed.size > 0) {
+        const advanced = await advanceAfterResults(tx, run, { changed: [...changed], changes: step.changes, artifacts: step.artifacts }, at);
+        const first = mine.find((r) => r.outcome === 'applied');
+        if (first) first.enqueued += advanced.enqueued;
+      }
+      results.push(mine);
     }
-    if (changed.size > 0) {
-      const advanced = await advanceAfterResults(tx, run, { changed: [...changed], changes: step.changes, artifacts: step.artifacts }, step.at);
-      const first = results.find((r) => r.outcome === 'applied');
-      if (first) first.enqueued += advanced.enqueued;
-    }
-    await step.changes.flush(tx);
+    await flushChangeSets(tx, steps.map((s) => s.changes));
     return { results, jobs: takeOutboxJobs(tx) };
   });
 }

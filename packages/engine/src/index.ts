@@ -3,7 +3,7 @@ export { retryRun, type RetryRunInput, type RetriedRun } from './retry-run.ts';
 export { cancelRun, type CancelResult } from './cancel-run.ts';
 export { advanceRun, type AdvanceResult } from './advance-run.ts';
 export { enqueueStage, buildStageJob, type EnqueueStageInput } from './enqueue-stage.ts';
-export { applyStageEvent, applyRunEvents, type ApplyOutcome, type ApplyResult, type TerminalStageEvent } from './apply-stage-event.ts';
+export { applyEventsOfRuns, applyStageEvent, applyRunEvents, type ApplyOutcome, type ApplyResult, type TerminalStageEvent } from './apply-stage-event.ts';
 export { relayOutbox, drainOutbox, publishOutboxJobs, type RelayOptions } from './relay-outbox.ts';
 export type { PendingJob } from './outbox-collector.ts';
 export { OutboxRelayLoop, type OutboxRelayLoopOptions } from './outbox-relay-loop.ts';

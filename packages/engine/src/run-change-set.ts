@@ -115,9 +115,16 @@ export class RunChangeSet {
    * publication after the commit (`takeOutboxJobs`), and empties the set.
    */
   async flush(tx: Database): Promise<void> {
-    if (this.isEmpty) return;
+    await flushChangeSets(tx, [this]);
+  }
+
+  /** @internal The CTEs that write this set (named `<prefix>…`), and its outbox jobs. */
+  parts(prefix: string): { ctes: SQL[]; outbox: string | undefined; notify: string | undefined; jobs: ChangeSetJob[] } {
     const ctes: SQL[] = [];
-    const cte = (body: SQL) => ctes.push(sql`${sql.raw(`w${ctes.length}`)} as (${body})`);
+    const cte = (body: SQL, name = `${prefix}w${ctes.length}`) => {
+      ctes.push(sql`${sql.raw(name)} as (${body})`);
+      return name;
+    };
     // Rows before the rows that reference them only for readability: all CTEs see the same
     // snapshot and foreign keys are checked when the statement ends.
     const inserted = new Set(this.newStages.map((s) => s.id));
@@ -132,25 +139,24 @@ export class RunChangeSet {
     for (const group of groupBySameProps(stagePatches)) cte(updateRowsSql(stageRuns, group));
     if (this.runPatch && !this.newRun) cte(updateRowsSql(runs, [this.runPatch]));
     const jobs = this.jobs.slice();
-    const outboxCte = jobs.length
-      ? sql`o as (insert into ${outbox} (kind, payload, available_at)
+    const outboxName = jobs.length
+      ? cte(
+          sql`insert into ${outbox} (kind, payload, available_at)
               select 'stage.run', v.payload, now() + make_interval(secs => v.delay_s)
               from jsonb_to_recordset(${JSON.stringify(jobs.map((j) => ({ payload: { queue: j.queue, job: j.job }, delay_s: j.delayMs / 1000 })))}::jsonb)
                 as v(payload jsonb, delay_s double precision)
-              returning id, payload->'job'->>'attemptId' as attempt_id)`
-      : sql`o as (select null::bigint as id, null::text as attempt_id where false)`;
-    const notify = this.announce
-      ? sql`n as (select pg_notify(${RUN_CHANGED_CHANNEL}, ${JSON.stringify({ runId: this.runId, change: 'state' })}))`
-      : sql`n as (select 1 where false)`;
-    const statement = sql`with ${sql.join([...ctes, outboxCte, notify], sql`, `)}
-      select (select count(*) from n)::int as notified, o.id::text as id, o.attempt_id from o right join (select 1) one on true`;
-    const rows = await executeRows<{ id: string | null; attempt_id: string | null }>(tx, statement);
+              returning id, payload->'job'->>'attemptId' as attempt_id`,
+          `${prefix}o`,
+        )
+      : undefined;
+    const notifyName = this.announce
+      ? cte(sql`select pg_notify(${RUN_CHANGED_CHANNEL}, ${JSON.stringify({ runId: this.runId, change: 'state' })})`, `${prefix}n`)
+      : undefined;
+    return { ctes, outbox: outboxName, notify: notifyName, jobs };
+  }
 
-    const outboxIdOf = new Map(rows.filter((r) => r.id !== null).map((r) => [r.attempt_id, Number(r.id)]));
-    for (const j of jobs) {
-      const outboxId = outboxIdOf.get(j.job.attemptId);
-      if (outboxId !== undefined && j.delayMs <= 0) noteOutboxJob(tx, { outboxId, queue: j.queue, job: j.job });
-    }
+  /** @internal Empties the set after its parts were written. */
+  clear(): void {
     this.stagePatches.clear();
     this.attemptPatches.clear();
     this.runPatch = undefined;
@@ -162,6 +168,35 @@ export class RunChangeSet {
     this.newMetrics.length = 0;
     this.jobs.length = 0;
     this.announce = false;
+  }
+}
+
+/**
+ * Writes several change sets (of different runs, locked by the caller) in ONE statement: the
+ * results of many runs applied together cost one round trip for all their writes.
+ */
+export async function flushChangeSets(tx: Database, sets: RunChangeSet[]): Promise<void> {
+  const parts = sets.filter((s) => !s.isEmpty).map((s, i) => ({ set: s, ...s.parts(`c${i}`) }));
+  if (parts.length === 0) return;
+  const outboxes = parts.flatMap((p) => (p.outbox ? [p.outbox] : []));
+  const notifies = parts.flatMap((p) => (p.notify ? [p.notify] : []));
+  const ctes = parts.flatMap((p) => p.ctes);
+  // An unreferenced SELECT in a WITH is never run: the notifications are counted to run them.
+  const notified = notifies.length ? sql.raw(notifies.map((n) => `(select count(*) from ${n})`).join(' + ')) : sql.raw('0');
+  const published = outboxes.length
+    ? sql.raw(outboxes.map((o) => `select id, attempt_id from ${o}`).join(' union all '))
+    : sql.raw('select null::bigint as id, null::text as attempt_id where false');
+  const statement = sql`with ${sql.join(ctes, sql`, `)}
+    select (${notified})::int as notified, o.id::text as id, o.attempt_id from (${published}) o right join (select 1) one on true`;
+  const rows = await executeRows<{ id: string | null; attempt_id: string | null }>(tx, statement);
+
+  const outboxIdOf = new Map(rows.filter((r) => r.id !== null).map((r) => [r.attempt_id, Number(r.id)]));
+  for (const p of parts) {
+    for (const j of p.jobs) {
+      const outboxId = outboxIdOf.get(j.job.attemptId);
+      if (outboxId !== undefined && j.delayMs <= 0) noteOutboxJob(tx, { outboxId, queue: j.queue, job: j.job });
+    }
+    p.set.clear();
   }
 }
 

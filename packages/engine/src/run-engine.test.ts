@@ -4,7 +4,7 @@ import { planPipeline, type ArtifactRef, type StageCatalog, type StageDescriptor
 import { artifacts, attempts, eq, lineageEdges, metrics, outbox, runs, stageRuns, type Database } from '@pipewright/db';
 import { openRedis, QueueProducer, type StageEvent, type StageJob } from '@pipewright/queue';
 import { cleanupRedisPrefix, createTestDatabase, testQueuePrefix, testRedisUrl, type TestDatabase } from '@pipewright/testing';
-import { applyStageEvent } from './apply-stage-event.ts';
+import { applyEventsOfRuns, applyStageEvent } from './apply-stage-event.ts';
 import { relayOutbox } from './relay-outbox.ts';
 import { submitRun } from './submit-run.ts';
 
@@ -146,6 +146,33 @@ describe('run engine on real Postgres', () => {
     expect(stage?.startedAt?.toISOString()).toBe(startedAt);
     const [run] = await db.select().from(runs).where(eq(runs.id, runId));
     expect([run?.status, run?.startedAt?.toISOString()]).toEqual(['RUNNING', startedAt]);
+  });
+
+  it('applies the results of several runs in one transaction, each run advancing as alone', async () => {
+    await db.delete(outbox);
+    const first = await submitRun(db, { plan: plan(diamond), spec: diamond });
+    const second = await submitRun(db, { plan: plan(diamond), spec: diamond });
+    const sources = await queuedJobs(db);
+    await db.delete(outbox);
+    const sourceOf = (runId: string) => {
+      const job = sources.find((j) => j.runId === runId);
+      if (!job) throw new Error('no source job');
+      return job;
+    };
+    const a = sourceOf(first.runId);
+    const b = sourceOf(second.runId);
+    const { results, jobs } = await applyEventsOfRuns(db, [
+      // Listed out of id order: the locks are taken in id order whatever the order here.
+      { runId: second.runId, events: [succeeded(b, { data: ref(21) })] },
+      // An event naming another run's attempt changes nothing.
+      { runId: first.runId, events: [succeeded(a, { data: ref(11) }), { ...succeeded(b, { data: ref(12) }), runId: first.runId }] },
+      { runId: '00000000-0000-4000-8000-000000000000', events: [succeeded(a, { data: ref(13) })] },
+    ]);
+    expect(results.map((r) => r.map((x) => x.outcome))).toEqual([['applied'], ['applied', 'unknown-attempt'], ['unknown-attempt']]);
+    expect(jobs.map((j) => `${j.job.runId === first.runId ? 'first' : 'second'}.${j.job.stageKey}`).sort()).toEqual(['first.a', 'first.b', 'second.a', 'second.b']);
+    const fanOut = await queuedJobs(db);
+    expect(fanOut.filter((j) => j.runId === first.runId).every((j) => j.inputs.data?.digest === ref(11).digest)).toBe(true);
+    expect(fanOut.filter((j) => j.runId === second.runId).every((j) => j.inputs.data?.digest === ref(21).digest)).toBe(true);
   });
 
   it('retries a retryable failure with backoff, fails a non-retryable one and skips what depends on it', async () => {
