@@ -1,4 +1,4 @@
-export { submitRun, type SubmitRunInput, type SubmittedRun } from './submit-run.ts';
+export { submitRun, submitRuns, type SubmitRunInput, type SubmittedRun } from './submit-run.ts';
 export { retryRun, type RetryRunInput, type RetriedRun } from './retry-run.ts';
 export { cancelRun, type CancelResult } from './cancel-run.ts';
 export { advanceRun, type AdvanceResult } from './advance-run.ts';

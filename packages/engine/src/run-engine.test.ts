@@ -6,7 +6,7 @@ import { openRedis, QueueProducer, type StageEvent, type StageJob } from '@pipew
 import { cleanupRedisPrefix, createTestDatabase, testQueuePrefix, testRedisUrl, type TestDatabase } from '@pipewright/testing';
 import { applyEventsOfRuns, applyStageEvent } from './apply-stage-event.ts';
 import { relayOutbox } from './relay-outbox.ts';
-import { submitRun } from './submit-run.ts';
+import { submitRun, submitRuns } from './submit-run.ts';
 
 const descriptor = (type: string, inputs: Record<string, 'table'>, outputs: Record<string, 'table' | 'json'>): StageDescriptor => ({
   type,
@@ -51,7 +51,7 @@ async function queuedJobs(db: Database): Promise<StageJob[]> {
   return rows.map((r) => (r.payload as { job: StageJob }).job);
 }
 
-function succeeded(job: StageJob, outputs: Record<string, ArtifactRef>): StageEvent {
+function succeeded(job: StageJob, outputs: Record<string, ArtifactRef>): Extract<StageEvent, { type: 'stage.succeeded' }> {
   return { type: 'stage.succeeded', runId: job.runId, stageRunId: job.stageRunId, attemptId: job.attemptId, at: new Date().toISOString(), outputs, metrics: { score: 1 }, resourceUse: use };
 }
 
@@ -146,6 +146,30 @@ describe('run engine on real Postgres', () => {
     expect(stage?.startedAt?.toISOString()).toBe(startedAt);
     const [run] = await db.select().from(runs).where(eq(runs.id, runId));
     expect([run?.status, run?.startedAt?.toISOString()]).toEqual(['RUNNING', startedAt]);
+  });
+
+  it('submits several runs in one transaction: one version per spec, each run with its ready stages queued', async () => {
+    await db.delete(outbox);
+    const renamed = { ...diamond, name: `diamond-${Date.now()}` };
+    const submitted = await submitRuns(db, [
+      { plan: plan(diamond), spec: diamond },
+      { plan: plan(renamed), spec: renamed },
+      { plan: plan(renamed), spec: renamed },
+    ]);
+    expect(submitted.map((s) => [s.status, s.enqueued, s.replayed])).toEqual([
+      ['QUEUED', 1, false],
+      ['QUEUED', 1, false],
+      ['QUEUED', 1, false],
+    ]);
+    // The new spec got one version, shared by both of its runs; the known one kept its own.
+    expect(submitted[1]?.pipelineId).toBe(submitted[2]?.pipelineId);
+    expect(submitted[1]?.pipelineVersion).toBe(1);
+    expect(submitted[0]?.pipelineId).not.toBe(submitted[1]?.pipelineId);
+    const jobs = await queuedJobs(db);
+    expect(jobs.map((j) => j.stageKey)).toEqual(['source', 'source', 'source']);
+    expect(new Set(jobs.map((j) => j.runId))).toEqual(new Set(submitted.map((s) => s.runId)));
+    for (const s of submitted) expect(await db.select().from(stageRuns).where(eq(stageRuns.runId, s.runId))).toHaveLength(4);
+    await expect(submitRuns(db, [{ plan: plan(diamond), spec: diamond, idempotency: { key: 'k', requestHash: 'h' } }])).rejects.toThrow(/Idempotency-Key/);
   });
 
   it('applies the results of several runs in one transaction, each run advancing as alone', async () => {

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { canonicalJson, type PipelinePlan, type RunStatus } from '@pipewright/core';
-import { and, eq, pipelines, runs, sql, stageRuns, desc, type Database } from '@pipewright/db';
-import { advanceRun } from './advance-run.ts';
-import { RunChangeSet } from './run-change-set.ts';
+import { createHash } from 'node:crypto';
+import { and, desc, eq, or, pipelines, runs, sql, type Database, type stageRuns } from '@pipewright/db';
+import { advanceRun, type AdvanceResult } from './advance-run.ts';
+import { findIdempotentRun, recordIdempotencyKey, type IdempotencyKey } from './claim-idempotency-key.ts';
+import { flushChangeSets, RunChangeSet } from './run-change-set.ts';
 
 type RunRow = typeof runs.$inferSelect;
 type StageRow = typeof stageRuns.$inferSelect;
-import { findIdempotentRun, recordIdempotencyKey, type IdempotencyKey } from './claim-idempotency-key.ts';
-import { createHash } from 'node:crypto';
+type PipelineRow = typeof pipelines.$inferSelect;
 
 export interface SubmitRunInput {
   plan: PipelinePlan;
@@ -64,9 +65,6 @@ async function pipelineVersion(tx: Database, name: string, digest: string, spec:
  * at any point leaves either nothing or a run that will start.
  */
 export async function submitRun(db: Database, input: SubmitRunInput): Promise<SubmittedRun> {
-  const now = input.now ?? new Date();
-  const teamId = input.teamId ?? null;
-  const digest = `sha256:${createHash('sha256').update(canonicalJson(input.spec)).digest('hex')}`;
   return db.transaction(async (tx) => {
     const idem = input.idempotency ? { ...input.idempotency, scope: 'submit' } : undefined;
     if (idem) {
@@ -80,62 +78,122 @@ export async function submitRun(db: Database, input: SubmitRunInput): Promise<Su
         return { runId: earlier, pipelineId: row?.pipelineId ?? '', pipelineVersion: row?.version ?? 0, enqueued: 0, status: row?.status ?? 'QUEUED', replayed: true };
       }
     }
-    const pipeline = await pipelineVersion(tx, input.plan.name, digest, input.spec, teamId);
-    const runId = randomUUID();
-    const run: RunRow = {
-      id: runId,
-      teamId,
-      pipelineId: pipeline.id,
-      pipelineName: input.plan.name,
-      status: 'QUEUED',
-      params: input.plan.params,
-      error: null,
-      createdAt: now,
-      updatedAt: now,
-      startedAt: null,
-      finishedAt: null,
-    };
-    const stages: StageRow[] = input.plan.stages.map((s, position) => ({
-      id: randomUUID(),
-      runId,
-      stageKey: s.id,
-      position,
-      uses: s.uses,
-      family: s.family,
-      needs: s.needs,
-      inputs: s.inputs,
-      outputs: s.outputs,
-      params: s.params,
-      whenExpr: s.when ?? null,
-      foreach: s.foreach ?? null,
-      parentKey: null,
-      itemIndex: null,
-      resourceClass: s.resources.class,
-      gpu: s.resources.gpu,
-      retry: s.retry,
-      timeoutMs: s.timeoutMs,
-      cacheEnabled: s.cache,
-      status: 'PENDING',
-      attemptCount: 0,
-      metrics: null,
-      error: null,
-      outputArtifactIds: null,
-      cacheKey: null,
-      cacheComponents: null,
-      cacheExplanation: null,
-      cancelRequestedAt: null,
-      createdAt: now,
-      queuedAt: null,
-      startedAt: null,
-      finishedAt: null,
-    }));
+    const [submitted] = await storeRuns(tx, [input]);
+    if (idem) await recordIdempotencyKey(tx, idem, (submitted as SubmittedRun).runId);
+    return submitted as SubmittedRun;
+  });
+}
+
+/**
+ * Stores several validated plans, each as `submitRun` would, in ONE transaction: one lookup of
+ * their pipeline versions, one statement writing every run with its stages and outbox rows, one
+ * commit. The API groups the submits of concurrent requests this way, as the orchestrator groups
+ * results. All or nothing: on failure the caller retries each alone. Inputs must carry no
+ * Idempotency-Key (those go through `submitRun`, which serialises per key).
+ */
+export async function submitRuns(db: Database, inputs: SubmitRunInput[]): Promise<SubmittedRun[]> {
+  if (inputs.some((i) => i.idempotency)) throw new Error('submitRuns: an input with an Idempotency-Key goes through submitRun');
+  return db.transaction((tx) => storeRuns(tx, inputs));
+}
+
+async function storeRuns(tx: Database, inputs: SubmitRunInput[]): Promise<SubmittedRun[]> {
+  const digests = inputs.map((input) => `sha256:${createHash('sha256').update(canonicalJson(input.spec)).digest('hex')}`);
+  const versions = await pipelineVersions(
+    tx,
+    inputs.map((input, i) => ({ name: input.plan.name, digest: digests[i] as string, spec: input.spec, teamId: input.teamId ?? null })),
+  );
+  const stored: { run: RunRow; pipeline: PipelineRow; changes: RunChangeSet; advanced: AdvanceResult }[] = [];
+  for (const [i, input] of inputs.entries()) {
+    const now = input.now ?? new Date();
+    const pipeline = versions.get(`${input.plan.name}\n${digests[i]}`) as PipelineRow;
+    const { run, stages } = newRunRows(input, pipeline, now);
     // The run, its stages and what advancing them decides (attempts, outbox rows, cache hits)
     // are written by one statement: the rows are built whole here, so nothing needs reading back.
-    const changes = new RunChangeSet(runId);
+    const changes = new RunChangeSet(run.id);
     changes.insertRun(run, stages);
-    const advanced = await advanceRun(tx, run, now, { stages, changes });
-    await changes.flush(tx);
-    if (idem) await recordIdempotencyKey(tx, idem, runId);
-    return { runId, pipelineId: pipeline.id, pipelineVersion: pipeline.version, enqueued: advanced.enqueued, status: advanced.runStatus, replayed: false };
-  });
+    stored.push({ run, pipeline, changes, advanced: await advanceRun(tx, run, now, { stages, changes }) });
+  }
+  await flushChangeSets(
+    tx,
+    stored.map((s) => s.changes),
+  );
+  return stored.map(({ run, pipeline, advanced }) => ({
+    runId: run.id,
+    pipelineId: pipeline.id,
+    pipelineVersion: pipeline.version,
+    enqueued: advanced.enqueued,
+    status: advanced.runStatus,
+    replayed: false,
+  }));
+}
+
+/** The pipeline version of each (name, digest): one query for the known ones, then the new ones. */
+async function pipelineVersions(tx: Database, wanted: { name: string; digest: string; spec: unknown; teamId: string | null }[]): Promise<Map<string, PipelineRow>> {
+  const key = (name: string, digest: string) => `${name}\n${digest}`;
+  const found = new Map<string, PipelineRow>();
+  const distinct = [...new Map(wanted.map((w) => [key(w.name, w.digest), w])).values()];
+  const known = await tx
+    .select()
+    .from(pipelines)
+    .where(or(...distinct.map((w) => and(eq(pipelines.name, w.name), eq(pipelines.specDigest, w.digest)))));
+  for (const row of known) found.set(key(row.name, row.specDigest), row);
+  // New specs in name order: their per-name advisory locks are then taken in one order by
+  // every transaction, so two batches creating versions cannot deadlock.
+  for (const w of distinct.filter((d) => !found.has(key(d.name, d.digest))).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    found.set(key(w.name, w.digest), await pipelineVersion(tx, w.name, w.digest, w.spec, w.teamId));
+  }
+  return found;
+}
+
+/** A new run's row and its stages' rows, whole (nothing is read back after the insert). */
+function newRunRows(input: SubmitRunInput, pipeline: PipelineRow, now: Date): { run: RunRow; stages: StageRow[] } {
+  const runId = randomUUID();
+  const run: RunRow = {
+    id: runId,
+    teamId: input.teamId ?? null,
+    pipelineId: pipeline.id,
+    pipelineName: input.plan.name,
+    status: 'QUEUED',
+    params: input.plan.params,
+    error: null,
+    createdAt: now,
+    updatedAt: now,
+    startedAt: null,
+    finishedAt: null,
+  };
+  const stages: StageRow[] = input.plan.stages.map((s, position) => ({
+    id: randomUUID(),
+    runId,
+    stageKey: s.id,
+    position,
+    uses: s.uses,
+    family: s.family,
+    needs: s.needs,
+    inputs: s.inputs,
+    outputs: s.outputs,
+    params: s.params,
+    whenExpr: s.when ?? null,
+    foreach: s.foreach ?? null,
+    parentKey: null,
+    itemIndex: null,
+    resourceClass: s.resources.class,
+    gpu: s.resources.gpu,
+    retry: s.retry,
+    timeoutMs: s.timeoutMs,
+    cacheEnabled: s.cache,
+    status: 'PENDING',
+    attemptCount: 0,
+    metrics: null,
+    error: null,
+    outputArtifactIds: null,
+    cacheKey: null,
+    cacheComponents: null,
+    cacheExplanation: null,
+    cancelRequestedAt: null,
+    createdAt: now,
+    queuedAt: null,
+    startedAt: null,
+    finishedAt: null,
+  }));
+  return { run, stages };
 }

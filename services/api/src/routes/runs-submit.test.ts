@@ -223,6 +223,14 @@ describe('POST /v1/runs with a bad spec', () => {
     expect(await tableCounts()).toEqual(before);
   });
 
+  it('stores each of many concurrent submits (grouped into shared transactions) with its own answer', async () => {
+    const responses = await Promise.all(Array.from({ length: 12 }, () => api.inject({ method: 'POST', url: '/v1/runs', payload: specObject })));
+    const bodies = [];
+    for (const response of responses) bodies.push(await expectStored(response));
+    expect(new Set(bodies.map((b) => b.id)).size).toBe(12);
+    expect(new Set(bodies.map((b) => b.pipeline.version)).size).toBe(1);
+  });
+
   it('rejects an Idempotency-Key over 200 characters, naming the header, and stores nothing', async () => {
     const before = await tableCounts();
     const response = await api.inject({ method: 'POST', url: '/v1/runs', headers: { 'idempotency-key': 'k'.repeat(201) }, payload: specObject });

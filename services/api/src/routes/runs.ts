@@ -3,8 +3,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { parseSpecText, PipewrightError, planPipeline, type SpecProblem } from '@pipewright/core';
 import { eq, runs } from '@pipewright/db';
-import { submitRun } from '@pipewright/engine';
 import type { ApiDeps } from '../build-app.ts';
+import { SubmitBatcher } from '../submit-batcher.ts';
 import {
   errorSchema,
   idParamsSchema,
@@ -62,6 +62,7 @@ function readSubmission(body: unknown): { spec: unknown; params?: Record<string,
 
 export function registerRunRoutes(root: FastifyInstance, deps: ApiDeps): void {
   const app = root.withTypeProvider<ZodTypeProvider>();
+  const submits = new SubmitBatcher(deps.db);
 
   app.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (_request, body, done) => done(null, body));
 
@@ -91,7 +92,7 @@ export function registerRunRoutes(root: FastifyInstance, deps: ApiDeps): void {
       const result = planPipeline(submission.spec, deps.catalog, submission.params ? { params: submission.params } : {});
       if (!result.ok) throw specInvalid(result.problems);
       const idempotency = idempotencyOf(request, request.body);
-      const submitted = await submitRun(deps.db, { plan: result.plan, spec: submission.spec, ...(idempotency ? { idempotency } : {}) });
+      const submitted = await submits.submit({ plan: result.plan, spec: submission.spec, ...(idempotency ? { idempotency } : {}) });
       if (!submitted.replayed) {
         deps.onRunSubmitted?.(submitted.runId);
         request.log.info({ runId: submitted.runId, pipeline: result.plan.name }, 'run submitted');
