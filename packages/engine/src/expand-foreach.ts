@@ -3,6 +3,7 @@ import { interpolate, isSatisfiedStageStatus, isTerminalStageStatus, type StageF
 import { artifacts, eq, stageRuns, type Database, type runs } from '@pipewright/db';
 import type { KnownArtifacts } from './resolve-stage-inputs.ts';
 import type { RunChangeSet } from './run-change-set.ts';
+import { UNSTARTED_STAGE_STATE } from './unstarted-stage.ts';
 
 type RunRow = typeof runs.$inferSelect;
 type StageRow = typeof stageRuns.$inferSelect;
@@ -74,19 +75,9 @@ export async function expandForeach(
       foreach: null,
       parentKey: stage.stageKey,
       itemIndex: index,
-      status: 'PENDING' as const,
+      ...UNSTARTED_STAGE_STATE,
       attemptCount: 0,
-      metrics: null,
-      error: null,
-      outputArtifactIds: null,
-      cacheKey: null,
-      cacheComponents: null,
-      cacheExplanation: null,
-      cancelRequestedAt: null,
       createdAt: now,
-      queuedAt: null,
-      startedAt: null,
-      finishedAt: null,
     }));
     for (let i = 0; i < instances.length; i += 1000) await tx.insert(stageRuns).values(instances.slice(i, i + 1000));
   }

@@ -2,6 +2,7 @@ import { canonicalJson, descendants, PipewrightError, type PlannedStage } from '
 import { eq, inArray, runs, stageRuns, type Database } from '@pipewright/db';
 import { advanceRun } from './advance-run.ts';
 import { findIdempotentRun, recordIdempotencyKey, type IdempotencyKey } from './claim-idempotency-key.ts';
+import { UNSTARTED_STAGE_STATE } from './unstarted-stage.ts';
 
 export interface RetryRunInput {
   runId: string;
@@ -104,19 +105,7 @@ export async function retryRun(db: Database, input: RetryRunInput): Promise<Retr
     if (forced.length) await tx.update(stageRuns).set({ cacheEnabled: false }).where(inArray(stageRuns.id, forced));
     await tx
       .update(stageRuns)
-      .set({
-        status: 'PENDING',
-        error: null,
-        metrics: null,
-        outputArtifactIds: null,
-        cacheKey: null,
-        cacheComponents: null,
-        cacheExplanation: null,
-        cancelRequestedAt: null,
-        queuedAt: null,
-        startedAt: null,
-        finishedAt: null,
-      })
+      .set(UNSTARTED_STAGE_STATE)
       .where(inArray(stageRuns.id, resetIds));
     for (const [key, planned] of paramChanges) {
       await tx

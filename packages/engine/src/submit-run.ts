@@ -5,6 +5,7 @@ import { and, desc, eq, or, pipelines, runs, sql, type Database, type stageRuns 
 import { advanceRun, type AdvanceResult } from './advance-run.ts';
 import { findIdempotentRun, recordIdempotencyKey, type IdempotencyKey } from './claim-idempotency-key.ts';
 import { flushChangeSets, RunChangeSet } from './run-change-set.ts';
+import { UNSTARTED_STAGE_STATE } from './unstarted-stage.ts';
 
 type RunRow = typeof runs.$inferSelect;
 type StageRow = typeof stageRuns.$inferSelect;
@@ -181,19 +182,9 @@ function newRunRows(input: SubmitRunInput, pipeline: PipelineRow, now: Date): { 
     retry: s.retry,
     timeoutMs: s.timeoutMs,
     cacheEnabled: s.cache,
-    status: 'PENDING',
+    ...UNSTARTED_STAGE_STATE,
     attemptCount: 0,
-    metrics: null,
-    error: null,
-    outputArtifactIds: null,
-    cacheKey: null,
-    cacheComponents: null,
-    cacheExplanation: null,
-    cancelRequestedAt: null,
     createdAt: now,
-    queuedAt: null,
-    startedAt: null,
-    finishedAt: null,
   }));
   return { run, stages };
 }
