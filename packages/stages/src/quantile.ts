@@ -2,14 +2,21 @@
  * Order statistics as numpy computes them, over the present (non-NaN) values of a column.
  */
 
-/** The non-NaN values, sorted ascending (a new array). */
-export function sortedPresent(values: Float64Array): Float64Array {
+/** The non-NaN values, in order (the array itself when none is missing). */
+export function presentValues(values: Float64Array): Float64Array {
   let n = 0;
   for (let i = 0; i < values.length; i++) if (values[i] === values[i]) n++;
+  if (n === values.length) return values;
   const out = new Float64Array(n);
   let k = 0;
   for (let i = 0; i < values.length; i++) if (values[i] === values[i]) out[k++] = values[i]!;
-  return out.sort();
+  return out;
+}
+
+/** The non-NaN values, sorted ascending (a new array). */
+export function sortedPresent(values: Float64Array): Float64Array {
+  const present = presentValues(values);
+  return (present === values ? present.slice() : present).sort();
 }
 
 /**
@@ -39,18 +46,8 @@ export function medianOfSorted(sorted: Float64Array): number {
 
 /** Mean of the non-NaN values, summed pairwise as numpy does (and so as accurate). */
 export function meanPresent(values: Float64Array): { mean: number; count: number } {
-  const present = sortedPresentUnsorted(values);
+  const present = presentValues(values);
   return { mean: present.length === 0 ? Number.NaN : pairwiseSum(present, 0, present.length) / present.length, count: present.length };
-}
-
-function sortedPresentUnsorted(values: Float64Array): Float64Array {
-  let n = 0;
-  for (let i = 0; i < values.length; i++) if (values[i] === values[i]) n++;
-  if (n === values.length) return values;
-  const out = new Float64Array(n);
-  let k = 0;
-  for (let i = 0; i < values.length; i++) if (values[i] === values[i]) out[k++] = values[i]!;
-  return out;
 }
 
 /**

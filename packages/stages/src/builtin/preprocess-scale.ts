@@ -7,7 +7,7 @@ import type { NamedColumn } from '../column-data.ts';
 import { readNumeric } from '../column-values.ts';
 import { readTrainTest, selectColumns } from '../fitted-stage-io.ts';
 import { writeJson } from '../json-io.ts';
-import { medianOfSorted, pairwiseSum, percentileOfSorted } from '../quantile.ts';
+import { medianOfSorted, pairwiseSum, percentileOfSorted, presentValues } from '../quantile.ts';
 import { writeTable } from '../table-io.ts';
 
 const params = z
@@ -114,17 +114,6 @@ export function fitScaler(table: Table, columns: readonly string[], p: Params): 
       return { kind: 'robust_scaler', columns: [...columns], center, scale, quantileRange: [qLow, qHigh] };
     }
   }
-}
-
-/** The non-missing values, in table order (the array itself when nothing is missing). */
-function presentValues(values: Float64Array): Float64Array {
-  let n = 0;
-  for (let i = 0; i < values.length; i++) if (values[i] === values[i]) n++;
-  if (n === values.length) return values;
-  const out = new Float64Array(n);
-  let k = 0;
-  for (let i = 0; i < values.length; i++) if (values[i] === values[i]) out[k++] = values[i]!;
-  return out;
 }
 
 /** Returns `table` with the scaler's columns transformed (as Float64); missing stays missing. */
