@@ -1,10 +1,10 @@
 import { STAGE_STATUSES, isSatisfiedStageStatus, isTerminalStageStatus } from '@pipewright/core';
-import { and, asc, eq, inArray, or, sql, stageRuns, type Database, type runs, type SQL } from '@pipewright/db';
+import { and, asc, eq, executeRows, inArray, or, sql, stageRuns, type Database, type runs, type SQL } from '@pipewright/db';
 import type { AdvanceResult } from './advance-run.ts';
 import { expandForeach, settleForeachGroups } from './expand-foreach.ts';
 import type { KnownArtifacts } from './resolve-stage-inputs.ts';
 import type { RunChangeSet } from './run-change-set.ts';
-import { BLOCKING_NEED, decideReadyStages, screenPendingStage } from './stage-decisions.ts';
+import { BLOCKING_NEED, decideReadyStages, finalRunStatus, screenPendingStage } from './stage-decisions.ts';
 
 type RunRow = typeof runs.$inferSelect;
 type StageRow = typeof stageRuns.$inferSelect;
@@ -128,10 +128,7 @@ export async function advanceAfterResults(tx: Database, run: RunRow, input: Adva
   // waiting, a retry) settles it without a query; otherwise count.
   if (enqueued === 0 && ![...rows.values()].some((s) => !isTerminalStageStatus(s.status))) {
     const tally = await tallyStages(tx, run.id, changes);
-    if (tally.open === 0) {
-      const status = run.status === 'CANCELING' ? 'CANCELED' : tally.failed > 0 ? 'FAILED' : tally.canceled > 0 ? 'CANCELED' : 'SUCCEEDED';
-      changes.patchRun(run, { status, finishedAt: now, updatedAt: now });
-    }
+    if (tally.open === 0) changes.patchRun(run, { status: finalRunStatus(run, { failed: tally.failed > 0, canceled: tally.canceled > 0 }), finishedAt: now, updatedAt: now });
   }
   return { enqueued, runStatus: run.status };
 }
@@ -143,23 +140,24 @@ interface Tally {
   canceled: number;
 }
 
-/** A stage's status as this step sees it: changed in memory, else stored. */
-function statusSeen(changes: RunChangeSet, alias: string): SQL {
-  return sql`coalesce(${JSON.stringify(changes.statusOverrides())}::jsonb ->> ${sql.raw(alias)}.id::text, ${sql.raw(alias)}.status)`;
-}
-
-function tallyOf(runId: string, changes: RunChangeSet): SQL {
-  const seen = statusSeen(changes, 't');
-  return sql`(select jsonb_build_object(
-      'open', count(*) filter (where ${seen} not in (${TERMINAL})),
-      'failed', count(*) filter (where ${seen} = 'FAILED'),
-      'canceled', count(*) filter (where ${seen} = 'CANCELED'))
-    from stage_runs t where t.run_id = ${runId})`;
+/**
+ * A stage's status as this step sees it: changed in memory (`overrides`, the JSON of
+ * `statusOverrides()`), else stored. `row` names the stage_runs row in the query.
+ */
+function statusSeen(overrides: string, row: string): SQL {
+  return sql`coalesce(${overrides}::jsonb ->> ${sql.raw(row)}.id::text, ${sql.raw(row)}.status)`;
 }
 
 async function tallyStages(tx: Database, runId: string, changes: RunChangeSet): Promise<Tally> {
-  const [row] = await tx.select({ tally: sql<Tally>`${tallyOf(runId, changes)}` }).from(sql`(select 1) one`);
-  return row?.tally as Tally;
+  const seen = statusSeen(JSON.stringify(changes.statusOverrides()), 't');
+  const [tally] = await executeRows<{ open: number; failed: number; canceled: number }>(
+    tx,
+    sql`select count(*) filter (where ${seen} not in (${TERMINAL}))::int as open,
+               count(*) filter (where ${seen} = 'FAILED')::int as failed,
+               count(*) filter (where ${seen} = 'CANCELED')::int as canceled
+        from stage_runs t where t.run_id = ${runId}`,
+  );
+  return tally as Tally;
 }
 
 /**
@@ -173,8 +171,8 @@ async function dependentsOf(
   frontier: StageRow[],
   changes: RunChangeSet,
 ): Promise<{ stage: StageRow; unsatisfied: number; blocking: number }[]> {
-  const seenHere = sql`coalesce(${JSON.stringify(changes.statusOverrides())}::jsonb ->> ${stageRuns.id}::text, ${stageRuns.status})`;
-  const needSeen = statusSeen(changes, 'n');
+  const overrides = JSON.stringify(changes.statusOverrides());
+  const needSeen = statusSeen(overrides, 'n');
   const found = await tx
     .select({
       stage: stageRuns,
@@ -191,7 +189,7 @@ async function dependentsOf(
     .where(
       and(
         eq(stageRuns.runId, runId),
-        sql`${seenHere} = 'PENDING'`,
+        sql`${statusSeen(overrides, 'stage_runs')} = 'PENDING'`,
         sql`${stageRuns.needs} ?| array(select jsonb_array_elements_text(${JSON.stringify(frontier.map((s) => s.stageKey))}::jsonb))`,
       ),
     )

@@ -84,7 +84,8 @@ async function decide(tx: Database, run: RunRow, now: Date, changes: RunChangeSe
   if (run.status === 'CANCELING') settleForeachGroups(changes, stages, now);
 
   if (stages.every((s) => isTerminalStageStatus(s.status))) {
-    changes.patchRun(run, { status: finalRunStatus(run, stages), finishedAt: now, updatedAt: now });
+    const ended = { failed: stages.some((s) => s.status === 'FAILED'), canceled: stages.some((s) => s.status === 'CANCELED') };
+    changes.patchRun(run, { status: finalRunStatus(run, ended), finishedAt: now, updatedAt: now });
   }
   return { enqueued, runStatus: run.status };
 }

@@ -25,9 +25,6 @@ export interface RelayOptions {
 export async function relayOutbox(db: Database, producer: QueueProducer, options: RelayOptions = {}): Promise<number> {
   const batchSize = options.batchSize ?? 500;
   return db.transaction(async (tx) => {
-    // This commit only deletes published rows: if it is lost in a crash, the rows are published
-    // again, which BullMQ ignores. It need not wait for the WAL flush.
-    await tx.execute(sql`set local synchronous_commit = off`);
     const rows = await tx
       .select()
       .from(outbox)
@@ -60,7 +57,7 @@ export async function relayOutbox(db: Database, producer: QueueProducer, options
     }
     await producer.publishStageJobs(jobs);
     await Promise.all(cancels.map((c) => producer.cancelStageJob(c.queue, c.jobId, c.attemptId)));
-    await tx.delete(outbox).where(inArray(outbox.id, rows.map((r) => r.id)));
+    await deletePublished(tx, rows.map((r) => r.id));
     return rows.length;
   });
 }
@@ -85,10 +82,17 @@ export async function drainOutbox(db: Database, producer: QueueProducer, options
 export async function publishOutboxJobs(db: Database, producer: QueueProducer, jobs: PendingJob[]): Promise<void> {
   if (jobs.length === 0) return;
   await producer.publishStageJobs(jobs.map((j) => ({ queue: j.queue, job: j.job })));
-  // One statement, its own transaction, whose commit does not wait for the WAL flush: a lost
-  // delete only republishes, which BullMQ ignores. (`set_config(…, true)` lasts until that commit.)
+  await deletePublished(db, jobs.map((j) => j.outboxId));
+}
+
+/**
+ * Deletes published outbox rows, and lets the commit that follows (the statement's own, or the
+ * caller's transaction's) skip the wait for the WAL flush: a delete lost in a crash only
+ * republishes, which BullMQ ignores. One statement: `set_config(…, true)` lasts until the commit.
+ */
+async function deletePublished(db: Database, ids: number[]): Promise<void> {
   await db.execute(
-    sql`with d as (delete from ${outbox} where ${inArray(outbox.id, jobs.map((j) => j.outboxId))} returning 1)
+    sql`with d as (delete from ${outbox} where ${inArray(outbox.id, ids)} returning 1)
         select set_config('synchronous_commit', 'off', true), (select count(*) from d)`,
   );
 }

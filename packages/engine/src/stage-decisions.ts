@@ -117,15 +117,10 @@ export async function decideReadyStages(
   return { enqueued, cached };
 }
 
-/** How a run whose stages have all ended ends. */
-export function finalRunStatus(run: RunRow, stages: Iterable<StageRow>): RunRow['status'] {
+/** How a run whose stages have all ended ends, given whether any ended FAILED or CANCELED. */
+export function finalRunStatus(run: RunRow, ended: { failed: boolean; canceled: boolean }): RunRow['status'] {
   if (run.status === 'CANCELING') return 'CANCELED';
-  let canceled = false;
-  for (const s of stages) {
-    if (s.status === 'FAILED') return 'FAILED';
-    if (s.status === 'CANCELED') canceled = true;
-  }
-  return canceled ? 'CANCELED' : 'SUCCEEDED';
+  return ended.failed ? 'FAILED' : ended.canceled ? 'CANCELED' : 'SUCCEEDED';
 }
 
 interface CacheDecision {
