@@ -140,6 +140,12 @@ async function applyTerminal(step: LockedStep, stage: StageRow, attempt: Attempt
   const { run, changes, at } = step;
   const current = stage.attemptCount === attempt.number && !isTerminalStageStatus(stage.status);
   if (isTerminalAttemptStatus(attempt.status)) return { outcome: 'stale' as const, enqueued: 0 };
+  if (event.series?.length) {
+    // The points of progress events that were lost (with Redis, say); the ones stored are kept.
+    changes.insertMetrics(
+      event.series.map((p) => ({ runId: run.id, stageRunId: stage.id, attemptId: attempt.id, kind: 'series' as const, name: p.name, step: p.step, value: p.value, recordedAt: at })),
+    );
+  }
   if (event.started && attempt.workerId === null) {
     // The worker never announced the start (the stage ended first): its result says who and when.
     const startedAt = new Date(event.started.at);

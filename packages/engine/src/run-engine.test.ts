@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { planPipeline, type ArtifactRef, type StageCatalog, type StageDescriptor } from '@pipewright/core';
-import { artifacts, attempts, eq, lineageEdges, metrics, outbox, runs, stageRuns, type Database } from '@pipewright/db';
+import { and, artifacts, attempts, eq, lineageEdges, metrics, outbox, runs, stageRuns, type Database } from '@pipewright/db';
 import { openRedis, QueueProducer, type StageEvent, type StageJob } from '@pipewright/queue';
 import { cleanupRedisPrefix, createTestDatabase, testQueuePrefix, testRedisUrl, type TestDatabase } from '@pipewright/testing';
 import { applyEventsOfRuns, applyStageEvent } from './apply-stage-event.ts';
@@ -270,6 +270,23 @@ describe('run engine on real Postgres', () => {
       [1, 0.5],
       [2, 0.25],
     ]);
+  });
+
+  it('completes a series from the result when a progress event was lost, and stores no point twice', async () => {
+    await db.delete(outbox);
+    const { runId } = await submitRun(db, { plan: plan(diamond), spec: diamond });
+    const [source] = await queuedJobs(db);
+    if (!source) throw new Error('no source job');
+    const point = (step: number) => ({ name: 'loss', step, value: 1 / step });
+    const base = { runId, stageRunId: source.stageRunId, attemptId: source.attemptId, at: new Date().toISOString() };
+    // Batch 0 arrives, batch 1 (steps 3, 4) is lost; the result repeats all four points.
+    await applyStageEvent(db, { type: 'stage.progress', ...base, seq: 0, metrics: [point(1), point(2)] });
+    const done = { ...succeeded(source, { data: ref(7) }), series: [1, 2, 3, 4].map(point) };
+    expect((await applyStageEvent(db, done)).outcome).toBe('applied');
+    // A redelivered result is stale and adds nothing.
+    expect((await applyStageEvent(db, done)).outcome).toBe('stale');
+    const rows = await db.select().from(metrics).where(and(eq(metrics.attemptId, source.attemptId), eq(metrics.kind, 'series')));
+    expect(rows.map((r) => [r.step, r.value]).sort((x, y) => (x[0] as number) - (y[0] as number))).toEqual([1, 2, 3, 4].map((s) => [s, 1 / s]));
   });
 
   it('relays the outbox to BullMQ with deterministic job ids, so a second publish adds nothing', async () => {

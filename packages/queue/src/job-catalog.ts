@@ -56,6 +56,12 @@ const eventBase = {
  */
 const startedBy = z.object({ at: z.string(), workerId: z.string(), host: z.string() });
 
+/**
+ * Every metric point the attempt reported, repeated by its result: progress events are a live
+ * view that a Redis loss can drop, the result is the record (points already stored are ignored).
+ */
+const seriesOfAttempt = z.array(metricPointSchema);
+
 /** What workers report, in the durable events queue. */
 export const stageEventSchema = z.discriminatedUnion('type', [
   z.object({
@@ -89,6 +95,7 @@ export const stageEventSchema = z.discriminatedUnion('type', [
     backend: z.string().optional(),
     resourceUse: resourceUseSchema,
     started: startedBy.optional(),
+    series: seriesOfAttempt.optional(),
   }),
   z.object({
     type: z.literal('stage.failed'),
@@ -97,6 +104,7 @@ export const stageEventSchema = z.discriminatedUnion('type', [
     backend: z.string().optional(),
     resourceUse: resourceUseSchema,
     started: startedBy.optional(),
+    series: seriesOfAttempt.optional(),
   }),
 ]);
 export type StageEvent = z.infer<typeof stageEventSchema>;

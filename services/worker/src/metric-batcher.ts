@@ -18,13 +18,23 @@ export interface Batch {
 }
 
 /**
+ * How many of an attempt's metric points its result repeats. Beyond this, a point whose progress
+ * event was lost (Redis wiped, or an orchestrator killed with it in hand just before) stays lost.
+ */
+export const SERIES_IN_RESULT_LIMIT = 10_000;
+
+/**
  * Collects metric points and log lines and sends them in batches: at most one send in flight,
  * one every `intervalMs` or as soon as `maxItems` are waiting. Epochs can be much faster than a
  * round trip to Redis; batching keeps the events queue from becoming the training loop's
  * bottleneck, while the series still reaches Postgres while the stage runs.
+ *
+ * It also keeps the points (up to `SERIES_IN_RESULT_LIMIT`) for the attempt's result: progress
+ * events are a live view that Redis may lose, the result is what the run's record is made of.
  */
 export class MetricBatcher {
   private buffer: Batch = { metrics: [], logs: [] };
+  private readonly kept: Point[] = [];
   private seq = 0;
   private timer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
@@ -38,7 +48,9 @@ export class MetricBatcher {
 
   add(points: Point[]): void {
     for (const p of points) {
-      if (Number.isFinite(p.value)) this.buffer.metrics.push(p);
+      if (!Number.isFinite(p.value)) continue;
+      this.buffer.metrics.push(p);
+      if (this.kept.length < SERIES_IN_RESULT_LIMIT) this.kept.push(p);
     }
     this.schedule();
   }
@@ -71,6 +83,11 @@ export class MetricBatcher {
       this.failure = error;
     });
     return this.chain;
+  }
+
+  /** Every point added so far (up to `SERIES_IN_RESULT_LIMIT`), sent or not. */
+  series(): Point[] {
+    return [...this.kept];
   }
 
   /** Sends what is left and waits for every send; rethrows the first send failure. */

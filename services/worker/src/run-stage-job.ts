@@ -128,12 +128,16 @@ export async function runStageJob(job: StageJob, deps: StageJobDeps): Promise<'s
     logger.warn({ err: error }, 'some metric batches could not be sent');
   }
 
+  // The result repeats the series: a progress event can be lost with Redis, a result cannot
+  // (the reconciler runs a lost one again), and the orchestrator ignores points it already has.
+  const series = batcher.series();
+  const seriesReport = series.length ? { series } : {};
   if (outcome.ok) {
-    await deps.producer.publishEvent({ type: 'stage.succeeded', ...base, at: now(), outputs: outcome.outputs, metrics: outcome.metrics, ...(backend ? { backend } : {}), resourceUse, ...startReport });
+    await deps.producer.publishEvent({ type: 'stage.succeeded', ...base, at: now(), outputs: outcome.outputs, metrics: outcome.metrics, ...(backend ? { backend } : {}), resourceUse, ...startReport, ...seriesReport });
     logger.info({ wallMs: resourceUse.wallMs, backend, metrics: outcome.metrics }, 'stage succeeded');
     return 'succeeded';
   }
-  await deps.producer.publishEvent({ type: 'stage.failed', ...base, at: now(), error: outcome.failure, ...(backend ? { backend } : {}), resourceUse, ...startReport });
+  await deps.producer.publishEvent({ type: 'stage.failed', ...base, at: now(), error: outcome.failure, ...(backend ? { backend } : {}), resourceUse, ...startReport, ...seriesReport });
   logger.warn({ error: outcome.failure }, 'stage failed');
   return 'failed';
 }

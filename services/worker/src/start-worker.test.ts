@@ -112,6 +112,8 @@ describe('worker over real Redis', () => {
     const done = events.find((e) => e.type === 'stage.succeeded');
     if (done?.type !== 'stage.succeeded') throw new Error('no success');
     expect(done.metrics).toEqual({ final: 5 });
+    // The result repeats the whole series, in case a progress event is lost with Redis.
+    expect(done.series?.map((p) => p.step)).toEqual([1, 2, 3, 4, 5]);
     expect(done.backend).toBe('cpu');
     expect(done.resourceUse.wallMs).toBeGreaterThanOrEqual(250);
     expect(done.resourceUse.peakRssBytes).toBeGreaterThan(10_000_000);
