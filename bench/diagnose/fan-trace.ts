@@ -1,8 +1,12 @@
 /**
  * Diagnostic: one fan-out run (root -> N -> join) through the in-process stack with timing spans;
  * prints where the orchestrator's time goes per statement shape, per transaction kind, and the
- * CPU used by this process, Postgres and Redis. `tsx bench/diagnose/fan-trace.ts [--width 1000]`
+ * CPU used by this process, Postgres and Redis. With `--profile FILE`, a V8 CPU profile of the
+ * run alone (not the start-up) goes to FILE, for `summarize-profile.ts`; `--no-trace` leaves the
+ * spans out. `tsx bench/diagnose/fan-trace.ts [--width 1000] [--profile f.cpuprofile] [--no-trace]`
  */
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { serverCpuMs, statementTotals, tracer, transactions } from './trace-spans.ts';
@@ -10,7 +14,7 @@ import { BenchContext } from '../support/context.ts';
 import { fanSpec } from '../support/pipelines.ts';
 import { startPipewright, submit, waitRunEnded } from '../support/stack.ts';
 
-const { values } = parseArgs({ options: { width: { type: 'string', default: '1000' } } });
+const { values } = parseArgs({ options: { width: { type: 'string', default: '1000' }, profile: { type: 'string' }, 'no-trace': { type: 'boolean', default: false } } });
 const width = Number(values.width);
 const ctx = new BenchContext('fan-trace', { quick: true, layout: 'inproc' });
 try {
@@ -18,12 +22,23 @@ try {
   await waitRunEnded(ctx, stack.pool, await submit(stack.url, fanSpec(10)), 60_000);
   const cpu0 = process.cpuUsage();
   const s0 = await serverCpuMs();
+  const session = values.profile ? new Session() : undefined;
+  if (session) {
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+  }
   const w0 = performance.now();
-  tracer.on = true;
+  tracer.on = !values['no-trace'];
   const runId = await submit(stack.url, fanSpec(width));
   await waitRunEnded(ctx, stack.pool, runId, 900_000, 50);
   tracer.on = false;
   const wall = performance.now() - w0;
+  if (session && values.profile) {
+    const { profile } = await session.post('Profiler.stop');
+    await writeFile(values.profile, JSON.stringify(profile));
+    session.disconnect();
+  }
   const cpu = process.cpuUsage(cpu0);
   const s1 = await serverCpuMs();
   console.log(`1 -> ${width} -> 1: wall ${(wall / 1000).toFixed(1)} s; CPU: this process ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, postgres ${((s1.postgres - s0.postgres) / 1000).toFixed(1)} s, redis ${((s1.redis - s0.redis) / 1000).toFixed(1)} s`);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { artifacts, attempts, eq, executeRows, lineageEdges, metrics, runs, sql, stageRuns } from '@pipewright/db';
-import { openRedis } from '@pipewright/queue';
+import { openRedis, readEventStreamStats } from '@pipewright/queue';
 import { cleanupRedisPrefix, createTestDatabase, testQueuePrefix, testRedisUrl, type TestDatabase } from '@pipewright/testing';
 import { freePort, REPO_ROOT, startServiceProcess, waitFor, type ServiceProcess } from '../support/service-process.ts';
 
@@ -160,12 +160,15 @@ describe('chaos: SIGKILLed workers and orchestrators, a wiped Redis', () => {
       expect(steps).toEqual([1, 2, 3]);
     }
 
-    // Nothing left in any queue. A job a killed worker held stays 'active' until its lock
-    // expires and a live worker's stalled check removes it (lockDuration + stalledInterval).
+    // Nothing left in any queue or in the events stream. A job a killed worker held stays
+    // 'active' until its lock expires and a live worker's stalled check removes it (lockDuration
+    // + stalledInterval); an event a killed orchestrator held, until a live one claims it.
     const connection = openRedis(redisUrl);
-    const queueNames = [...new Set([...attemptRows.map((a) => a.queue), 'events'])];
+    const queueNames = [...new Set(attemptRows.map((a) => a.queue))];
     const leftovers = async () => {
       const left: Record<string, unknown>[] = [];
+      const stream = await readEventStreamStats(connection, prefix);
+      if (stream.waiting + stream.active > 0) left.push({ name: 'events', ...stream });
       for (const name of queueNames) {
         const queue = new Queue(name, { connection, prefix });
         const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed', 'paused', 'completed');

@@ -111,12 +111,12 @@ export type StageEvent = z.infer<typeof stageEventSchema>;
 export type StageEventType = StageEvent['type'];
 
 /**
- * The typed job catalog: each job name maps to its payload schema and BullMQ options. Handler
- * types derive from it, and consumers parse payloads with it.
+ * The typed catalog of what crosses Redis: each message name maps to its payload schema (stage
+ * jobs in BullMQ queues, stage events in the events stream). Consumers parse payloads with it.
  */
 export const jobCatalog = {
   'stage.run': { schema: stageJobSchema },
-  'stage.event': { schema: stageEventSchema, removeOnFailAgeSec: 7 * 24 * 3600 },
+  'stage.event': { schema: stageEventSchema },
 } as const;
 export type JobName = keyof typeof jobCatalog;
 export type JobPayload<N extends JobName> = z.infer<(typeof jobCatalog)[N]['schema']>;

@@ -6,8 +6,28 @@ import type { ResourceClass } from '@pipewright/core';
  */
 export const DEFAULT_QUEUE_PREFIX = '{pw}';
 
-/** The durable queue through which workers report to the orchestrator. */
+/**
+ * The durable channel through which workers report to the orchestrators, as operators see it
+ * (`GET /v1/queues`). It is a Redis stream, not a BullMQ queue: see `eventStreamKey`.
+ */
 export const EVENTS_QUEUE = 'events';
+
+/**
+ * The Redis stream of stage events. A stream, not a BullMQ queue: a worker's report is one XADD,
+ * and an orchestrator takes hundreds in one XREADGROUP and acknowledges them in one XACK, where a
+ * BullMQ job per event cost three script calls (add, take, finish) and a job object each.
+ */
+export function eventStreamKey(prefix: string): string {
+  return `${prefix}:${EVENTS_QUEUE}:stream`;
+}
+
+/** The consumer group of the orchestrators: each event goes to one of them. */
+export const EVENTS_GROUP = 'orchestrators';
+
+/** Set while an operator has paused the events stream: orchestrators read nothing new. */
+export function eventStreamPausedKey(prefix: string): string {
+  return `${prefix}:${EVENTS_QUEUE}:paused`;
+}
 
 /** One queue per stage family and resource class: `stage-train-gpu`, `stage-ingest-cpu`, … */
 export function stageQueueName(family: string, resourceClass: ResourceClass): string {

@@ -1,8 +1,9 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { jobCatalog, type StageEvent, type StageJob } from './job-catalog.ts';
-import { eventJobId, stageJobId } from './job-ids.ts';
-import { cancelChannel, canceledAttemptKey, EVENTS_QUEUE } from './queue-names.ts';
+import type { StageEvent, StageJob } from './job-catalog.ts';
+import { EVENT_FIELD } from './event-stream-consumer.ts';
+import { stageJobId } from './job-ids.ts';
+import { cancelChannel, canceledAttemptKey, eventStreamKey } from './queue-names.ts';
 
 /** How long a cancel flag outlives the cancel: longer than any job waits in a queue. */
 const CANCEL_FLAG_TTL_SEC = 7 * 24 * 3600;
@@ -20,7 +21,7 @@ export interface StageJobToPublish {
   delayMs?: number;
 }
 
-/** Adds jobs to stage queues and events to the events queue, with deterministic ids. */
+/** Adds jobs to stage queues (with deterministic ids) and events to the events stream. */
 export class QueueProducer {
   private readonly queues = new Map<string, Queue>();
 
@@ -77,17 +78,12 @@ export class QueueProducer {
     await this.queue(queue).remove(jobId).catch(() => 0);
   }
 
-  /** Reports a stage event. The id makes a repeated report a no-op. */
+  /**
+   * Reports a stage event: one XADD to the events stream. A repeated report (a retry after a
+   * lost reply) is a second entry, which the orchestrator's idempotent apply absorbs.
+   */
   async publishEvent(event: StageEvent): Promise<void> {
-    const spec = jobCatalog['stage.event'];
-    const kind = event.type === 'stage.started' ? 'started' : event.type === 'stage.progress' ? (`progress.${event.seq}` as const) : 'done';
-    await this.queue(EVENTS_QUEUE).add('stage.event', event, {
-      jobId: eventJobId(event.attemptId, kind),
-      attempts: 5,
-      backoff: { type: 'exponential', delay: 200 },
-      removeOnComplete: true,
-      removeOnFail: { age: spec.removeOnFailAgeSec },
-    });
+    await this.options.connection.xadd(eventStreamKey(this.options.prefix), '*', EVENT_FIELD, JSON.stringify(event));
   }
 
   async close(): Promise<void> {

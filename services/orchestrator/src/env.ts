@@ -6,8 +6,8 @@ export const orchestratorEnvSchema = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   QUEUE_PREFIX: z.string().min(1).default('{pw}'),
-  /** Events taken at once; a run's results among them are applied in one transaction. */
-  EVENT_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(64),
+  /** Events being applied at once; a run's results among them are applied in one transaction. */
+  EVENT_CONCURRENCY: z.coerce.number().int().min(1).max(4096).default(512),
   RELAY_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(2000),
   /** How long an anomaly (a vanished job, a silent worker) must last before it is repaired. */

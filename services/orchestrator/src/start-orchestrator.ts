@@ -1,11 +1,10 @@
-import { Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Database } from '@pipewright/db';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { applyStageEvent, OutboxRelayLoop } from '@pipewright/engine';
 import { RunEventCoalescer } from './run-event-coalescer.ts';
-import { createRedisJobProbe, EVENTS_QUEUE, openRedis, QueueProducer, stageEventSchema } from '@pipewright/queue';
+import { createRedisJobProbe, EventStreamConsumer, openRedis, QueueProducer } from '@pipewright/queue';
 import { startReconcilerLoop } from './reconciler-loop.ts';
 
 export interface StartOrchestratorOptions {
@@ -14,7 +13,7 @@ export interface StartOrchestratorOptions {
   /** @defaultValue `{pw}` */
   prefix: string;
   logger: Logger;
-  /** Events taken from Redis at once. @defaultValue 64 */
+  /** Events being applied at once (a run's results among them share a transaction). @defaultValue 512 */
   eventConcurrency?: number;
   /** @defaultValue 250 */
   relayIntervalMs?: number;
@@ -53,52 +52,44 @@ export async function startOrchestrator(options: StartOrchestratorOptions): Prom
     logger.warn({ err: error }, 'publishing after commit failed; the relay will');
     relay.kick();
   });
-  // BullMQ does not close a connection it was handed; closed in close().
-  const eventsConnection = openRedis(options.redisUrl);
-  const events = new Worker(
-    EVENTS_QUEUE,
-    async (job) => {
-      const event = stageEventSchema.parse(job.data);
+  const holder = `orchestrator-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const events = new EventStreamConsumer({
+    blockingConnection: openRedis(options.redisUrl),
+    connection,
+    prefix: options.prefix,
+    consumer: holder,
+    // Most of these wait on the coalescer (a run's results batch into one transaction), so many
+    // can be in hand at once without as many database connections.
+    maxInFlight: options.eventConcurrency ?? 512,
+    async handle(event) {
       const result =
         event.type === 'stage.succeeded' || event.type === 'stage.failed' ? await coalescer.apply(event) : await applyStageEvent(options.db, event);
       // The stages a result made due were published by the coalescer after its commit.
       if (event.type !== 'stage.progress') {
         logger.debug({ runId: event.runId, attemptId: event.attemptId, type: event.type, outcome: result.outcome }, 'event applied');
       }
-      return result.outcome;
     },
-    {
-      connection: eventsConnection,
-      prefix: options.prefix,
-      // Most of these wait on the coalescer (a run's results batch into one transaction), so
-      // many can be taken at once without as many database connections.
-      concurrency: options.eventConcurrency ?? 64,
-      // Applying an event is idempotent, so an event whose orchestrator died mid-apply is simply
-      // applied again by another one, however often that happens.
-      maxStalledCount: 1000,
-      stalledInterval: 5000,
-      lockDuration: 15_000,
+    onError(error, context) {
+      if (context === 'apply') logger.error({ err: error }, 'event could not be applied; it will be claimed again');
+      else logger.error({ err: error, context }, 'events stream error');
     },
-  );
-  events.on('error', (error) => logger.error({ err: error }, 'events worker error'));
+  }).start();
   const reconciler = startReconcilerLoop({
     db: options.db,
     probe: createRedisJobProbe(producer, connection, options.prefix),
-    holder: `orchestrator-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
+    holder,
     logger,
     intervalMs: options.reconcileIntervalMs ?? 2000,
     graceMs: options.reconcileGraceMs ?? 5000,
     onOutboxWritten: () => relay.kick(),
   });
-  events.on('failed', (job, error) => logger.error({ err: error, jobId: job?.id }, 'event could not be applied'));
   logger.info('orchestrator started');
 
   return {
     kickRelay: () => relay.kick(),
     async close() {
       await reconciler.stop();
-      await events.close();
-      eventsConnection.disconnect();
+      await events.stop();
       await relay.stop();
       await producer.close();
       connection.disconnect();

@@ -4,8 +4,11 @@ import { canceledAttemptKey, cancelChannel } from '@pipewright/queue';
 /**
  * Tells running handlers that their attempt was canceled. Two paths, because pub/sub drops
  * messages sent while a subscriber is disconnected: an announcement on the cancel channel (fast),
- * and the attempt's cancel flag, read for every watched attempt when it starts and every
- * `pollMs` (one MGET for all of them).
+ * and the attempt's cancel flag, read for every watched attempt every `pollMs` (one MGET for all
+ * of them). A job canceled while it was queued is removed from its queue; one taken in the
+ * instant before is caught by the next poll. Reading the flag at every start as well cost a
+ * round trip per stage, and saved at most `pollMs` of work whose result is discarded anyway
+ * (the orchestrator ignores a result of a canceled attempt).
  */
 export class CancelWatcher {
   private readonly watched = new Map<string, () => void>();
@@ -26,7 +29,6 @@ export class CancelWatcher {
   /** Calls `onCancel` once if `attemptId` is (or gets) canceled; returns a function to stop watching. */
   watch(attemptId: string, onCancel: () => void): () => void {
     this.watched.set(attemptId, onCancel);
-    void this.poll([attemptId]);
     return () => {
       this.watched.delete(attemptId);
     };
@@ -39,7 +41,8 @@ export class CancelWatcher {
     onCancel();
   }
 
-  private async poll(ids: string[] = [...this.watched.keys()]): Promise<void> {
+  private async poll(): Promise<void> {
+    const ids = [...this.watched.keys()];
     if (ids.length === 0) return;
     try {
       const flags = await this.connection.mget(ids.map((id) => canceledAttemptKey(this.prefix, id)));

@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { z } from 'zod';
 import { StageError } from '@pipewright/core';
 import { createLocalArtifactStore, type ArtifactStore } from '@pipewright/artifacts';
-import { EVENTS_QUEUE, openRedis, QueueProducer, workerKey, type StageEvent, type StageJob } from '@pipewright/queue';
+import { openRedis, peekEvents, QueueProducer, workerKey, type StageEvent, type StageJob } from '@pipewright/queue';
 import { createStageRegistry, defineStage, writeJson } from '@pipewright/stages';
 import { cleanupRedisPrefix, testQueuePrefix, testRedisUrl } from '@pipewright/testing';
 import { startWorker, type RunningWorker } from './start-worker.ts';
@@ -85,8 +85,7 @@ describe('worker over real Redis', () => {
   async function eventsOf(attemptId: string): Promise<StageEvent[]> {
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
-      const jobs = await producer.queue(EVENTS_QUEUE).getJobs(['waiting']);
-      const events = jobs.map((j) => j.data as StageEvent).filter((e) => e.attemptId === attemptId);
+      const events = (await peekEvents(connection, prefix)).filter((e) => e.attemptId === attemptId);
       if (events.some((e) => e.type === 'stage.succeeded' || e.type === 'stage.failed')) return events;
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -215,8 +214,7 @@ describe('worker whose stages are imported on first use', () => {
     const deadline = Date.now() + 20_000;
     let done: StageEvent | undefined;
     while (!done && Date.now() < deadline) {
-      const jobs = await producer.queue(EVENTS_QUEUE).getJobs(['waiting']);
-      done = jobs.map((x) => x.data as StageEvent).find((e) => e.attemptId === j.attemptId && (e.type === 'stage.succeeded' || e.type === 'stage.failed'));
+      done = (await peekEvents(connection, prefix)).find((e) => e.attemptId === j.attemptId && (e.type === 'stage.succeeded' || e.type === 'stage.failed'));
       if (!done) await new Promise((r) => setTimeout(r, 50));
     }
     expect(done).toMatchObject({ type: 'stage.succeeded', backend: 'cpu' });

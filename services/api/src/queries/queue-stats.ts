@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { StageCatalog } from '@pipewright/core';
 import { executeRows, sql, type Database } from '@pipewright/db';
-import { EVENTS_QUEUE, stageQueueName } from '@pipewright/queue';
+import { EVENTS_QUEUE, readEventStreamStats, stageQueueName } from '@pipewright/queue';
 
 export interface QueueInfo {
   name: string;
@@ -11,7 +11,10 @@ export interface QueueInfo {
   resourceClass: 'cpu' | 'gpu' | null;
 }
 
-/** Every queue this deployment can have: the catalog's families × cpu/gpu, then `events`. */
+/**
+ * Every queue this deployment can have: the catalog's families × cpu/gpu (BullMQ queues), then
+ * `events` (a Redis stream, listed with them because operators watch and pause it alike).
+ */
 export function knownQueues(catalog: StageCatalog): QueueInfo[] {
   const families = [...new Set(catalog.list().map((d) => d.family))].sort();
   return [
@@ -22,7 +25,7 @@ export function knownQueues(catalog: StageCatalog): QueueInfo[] {
   ];
 }
 
-/** BullMQ Queue objects over the API's Redis connection, one per name, closed with the app. */
+/** BullMQ Queue objects of the stage queues over the API's Redis connection, one per name, closed with the app. */
 export class QueueHandles {
   private readonly queues = new Map<string, Queue>();
 
@@ -68,31 +71,38 @@ export async function attemptsFinishedLastMinute(db: Database, now: Date = new D
 }
 
 /**
- * Counts of one queue from BullMQ. `waiting` includes jobs held by a pause, prioritized jobs and
- * jobs waiting for children.
+ * Counts of one stage queue from BullMQ. `waiting` includes jobs held by a pause, prioritized
+ * jobs and jobs waiting for children.
  *
  * Throughput: finished jobs are removed from Redis at once (Postgres keeps the history), so a
  * stage queue's throughput is the attempts that ended in the last minute, from Postgres
- * (`finished`). The events queue has no such record: its throughput is BullMQ's per-minute
- * completed metric when the orchestrator collects it (the Worker `metrics` option), else null.
+ * (`finished`).
  */
-export async function queueStats(queue: Queue, finished: { done: number; failed: number } | undefined, kind: 'stage' | 'events') {
-  const [counts, paused, metrics] = await Promise.all([
+export async function stageQueueStats(queue: Queue, finished: { done: number; failed: number } | undefined) {
+  const [counts, paused] = await Promise.all([
     queue.getJobCounts('waiting', 'paused', 'prioritized', 'waiting-children', 'active', 'delayed', 'failed', 'completed'),
     queue.isPaused(),
-    kind === 'events' ? queue.getMetrics('completed', 0, 0) : undefined,
   ]);
   const n = (k: string) => counts[k] ?? 0;
-  const eventsPerMinute = metrics && metrics.meta.count > 0 ? (metrics.data[0] ?? 0) : null;
   return {
-    name: queue.name,
     paused,
     waiting: n('waiting') + n('paused') + n('prioritized') + n('waiting-children'),
     active: n('active'),
     delayed: n('delayed'),
     failed: n('failed'),
     completed: n('completed'),
-    throughputPerMinute: kind === 'stage' ? (finished?.done ?? 0) : eventsPerMinute,
-    failedLastMinute: kind === 'stage' ? (finished?.failed ?? 0) : null,
+    throughputPerMinute: finished?.done ?? 0,
+    failedLastMinute: finished?.failed ?? 0,
   };
+}
+
+/**
+ * Counts of the events stream, in the shape of a stage queue's. The stream has no delayed,
+ * failed or completed entries (an unreadable event is dropped, a failed apply stays pending and
+ * acknowledged entries are deleted), and nothing records how many went through, so its
+ * throughput is unknown: null.
+ */
+export async function eventStreamQueueStats(connection: Redis, prefix: string) {
+  const { waiting, active, paused } = await readEventStreamStats(connection, prefix);
+  return { paused, waiting, active, delayed: 0, failed: 0, completed: 0, throughputPerMinute: null, failedLastMinute: null };
 }

@@ -2,7 +2,7 @@ import { Queue, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { outbox } from '@pipewright/db';
 import { applyStageEvent } from '@pipewright/engine';
-import { openRedis, type StageJob } from '@pipewright/queue';
+import { EVENTS_GROUP, eventStreamKey, eventStreamPausedKey, openRedis, type StageJob } from '@pipewright/queue';
 import { testRedisUrl } from '@pipewright/testing';
 import { createTestApi, expectApiError, readExampleYaml, type TestApi } from '../test-app.ts';
 
@@ -53,7 +53,7 @@ describe('GET /v1/queues', () => {
     const families = [...new Set(api.app && (await api.inject('/v1/stage-types')).json<{ items: { family: string }[] }>().items.map((t) => t.family))].sort();
     expect(items.map((q) => q.name)).toEqual([...families.flatMap((f) => [`stage-${f}-cpu`, `stage-${f}-gpu`]), 'events']);
     expect(items.find((q) => q.name === 'stage-train-gpu')).toMatchObject({ kind: 'stage', family: 'train', resourceClass: 'gpu', paused: false, waiting: 0, active: 0, failed: 0 });
-    expect(items.at(-1)).toMatchObject({ name: 'events', kind: 'events', family: null, resourceClass: null, throughputPerMinute: null });
+    expect(items.at(-1)).toMatchObject({ name: 'events', kind: 'events', family: null, resourceClass: null, paused: false, waiting: 0, active: 0, failed: 0, throughputPerMinute: null });
   });
 
   it('counts waiting and delayed jobs', async () => {
@@ -123,5 +123,61 @@ describe('pause, resume, clean-failed', () => {
 
   it('answers 404 for GET of an unknown queue', async () => {
     expectApiError(await api.inject('/v1/queues/bogus'), 404, 'PW_ERR_QUEUE_NOT_FOUND');
+  });
+});
+
+describe('the events stream', () => {
+  it('counts entries no orchestrator took as waiting, and taken unacknowledged ones as active', async () => {
+    const key = eventStreamKey(api.prefix);
+    try {
+      await api.redis.xgroup('CREATE', key, EVENTS_GROUP, '0', 'MKSTREAM');
+      // 'e' is the consumer's one field; the API counts entries and never parses them.
+      await api.redis.xadd(key, '*', 'e', '{}');
+      await api.redis.xadd(key, '*', 'e', '{}');
+      await api.redis.xreadgroup('GROUP', EVENTS_GROUP, 'test-orchestrator', 'COUNT', 1, 'STREAMS', key, '>');
+      const response = await api.inject('/v1/queues/events');
+      expect(response.statusCode, response.body).toBe(200);
+      expect(response.json()).toEqual({
+        name: 'events',
+        kind: 'events',
+        family: null,
+        resourceClass: null,
+        paused: false,
+        waiting: 1,
+        active: 1,
+        delayed: 0,
+        failed: 0,
+        completed: 0,
+        throughputPerMinute: null,
+        failedLastMinute: null,
+      });
+      expect((await list()).at(-1)).toMatchObject({ name: 'events', waiting: 1, active: 1 });
+    } finally {
+      await api.redis.del(key);
+    }
+  });
+
+  it('pauses and resumes events through the flag key the orchestrators poll', async () => {
+    const pausedKey = eventStreamPausedKey(api.prefix);
+    try {
+      const paused = await api.inject({ method: 'POST', url: '/v1/queues/events/pause' });
+      expect(paused.statusCode, paused.body).toBe(200);
+      expect(paused.json()).toEqual({ name: 'events', paused: true });
+      expect(await api.redis.exists(pausedKey)).toBe(1);
+      expect(await api.redis.ttl(pausedKey)).toBe(-1);
+      expect((await api.inject('/v1/queues/events')).json()).toMatchObject({ paused: true });
+      const resumed = await api.inject({ method: 'POST', url: '/v1/queues/events/resume' });
+      expect(resumed.json()).toEqual({ name: 'events', paused: false });
+      expect(await api.redis.exists(pausedKey)).toBe(0);
+      expect((await api.inject('/v1/queues/events')).json()).toMatchObject({ paused: false });
+    } finally {
+      await api.redis.del(pausedKey);
+    }
+  });
+
+  it('removes nothing on clean-failed: the stream holds no failed entries', async () => {
+    const cleaned = await api.inject({ method: 'POST', url: '/v1/queues/events/clean-failed' });
+    expect(cleaned.statusCode, cleaned.body).toBe(200);
+    expect(cleaned.json()).toEqual({ name: 'events', paused: false, removed: 0 });
   });
 });
