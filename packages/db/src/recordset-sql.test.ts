@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executeRows } from './execute-rows.ts';
-import { eq, metrics, pipelines, runs, sql, stageRuns } from './index.ts';
+import { attempts, eq, metrics, pipelines, runs, sql, stageRuns } from './index.ts';
 import { migrateDatabase } from './migrate-database.ts';
 import { openDatabase, type DatabaseHandle } from './open-database.ts';
 import { insertRowsSql, updateRowsSql } from './recordset-sql.ts';
@@ -77,6 +77,19 @@ describe('rows written through jsonb_to_recordset', () => {
            b as (${insertRowsSql(stageRuns, [{ ...stages[0], id: randomUUID(), runId: other }])}) select 1`,
     );
     expect(await db.select().from(stageRuns).where(eq(stageRuns.runId, other))).toHaveLength(1);
+  });
+
+  it('tells the planner how many rows there are, so a small update probes the key instead of scanning the table', async () => {
+    const { db } = handle;
+    // The case measured in the orchestrator: a few attempts updated among thousands.
+    const [stage] = await db.select().from(stageRuns).where(eq(stageRuns.runId, runId));
+    const many = Array.from({ length: 6000 }, (_, i) => ({ id: randomUUID(), stageRunId: stage?.id, runId, number: 100 + i, status: 'SUCCEEDED', queue: 'q', jobId: `j${i}`, queuedAt: at }));
+    await db.execute(insertRowsSql(attempts, many));
+    await db.execute(sql`analyze attempts`);
+    const plan = await executeRows<{ 'QUERY PLAN': string }>(db, sql`explain ${updateRowsSql(attempts, many.slice(0, 3).map((r) => ({ id: r.id, status: 'LOST' })))}`);
+    const text = plan.map((r) => r['QUERY PLAN']).join('\n');
+    expect(text).toContain('attempts_pkey');
+    expect(text).not.toMatch(/Seq Scan on attempts/);
   });
 
   it('refuses a property the table does not have, and rows without their key', () => {

@@ -89,10 +89,14 @@ export async function publishOutboxJobs(db: Database, producer: QueueProducer, j
  * Deletes published outbox rows, and lets the commit that follows (the statement's own, or the
  * caller's transaction's) skip the wait for the WAL flush: a delete lost in a crash only
  * republishes, which BullMQ ignores. One statement: `set_config(…, true)` lasts until the commit.
+ * A row another relay holds is skipped, not waited for: that relay published it too and deletes
+ * it itself (measured: waiting on it held an orchestrator's batch 5 to 50 ms under load).
  */
 async function deletePublished(db: Database, ids: number[]): Promise<void> {
   await db.execute(
-    sql`with d as (delete from ${outbox} where ${inArray(outbox.id, ids)} returning 1)
+    sql`with d as (delete from ${outbox}
+                   where ${outbox.id} in (select ${outbox.id} from ${outbox} where ${inArray(outbox.id, ids)} for update skip locked)
+                   returning 1)
         select set_config('synchronous_commit', 'off', true), (select count(*) from d)`,
   );
 }

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { and, desc, eq, or, pipelines, runs, sql, type Database, type stageRuns } from '@pipewright/db';
 import { advanceRun, type AdvanceResult } from './advance-run.ts';
 import { findIdempotentRun, recordIdempotencyKey, type IdempotencyKey } from './claim-idempotency-key.ts';
+import { takeOutboxJobs, type PendingJob } from './outbox-collector.ts';
 import { flushChangeSets, RunChangeSet } from './run-change-set.ts';
 import { UNSTARTED_STAGE_STATE } from './unstarted-stage.ts';
 
@@ -30,6 +31,11 @@ export interface SubmittedRun {
   status: RunStatus;
   /** True when an Idempotency-Key matched an earlier, identical request: nothing was created. */
   replayed: boolean;
+  /**
+   * The stage jobs this submit made due, for the caller to publish right after the commit
+   * (`publishOutboxJobs`); the outbox relay takes any it does not publish.
+   */
+  jobs: PendingJob[];
 }
 
 /**
@@ -62,8 +68,9 @@ async function pipelineVersion(tx: Database, name: string, digest: string, spec:
 /**
  * Stores a validated plan as a new run in ONE transaction: the pipeline version (deduplicated
  * by canonical spec digest), the run, one row per stage, and the outbox rows of the stages that
- * are ready. Nothing is published here; the outbox relay does that after the commit, so a crash
- * at any point leaves either nothing or a run that will start.
+ * are ready. Nothing is published here: the caller publishes the returned `jobs` after the
+ * commit, else the outbox relay does, so a crash at any point leaves either nothing or a run that
+ * will start.
  */
 export async function submitRun(db: Database, input: SubmitRunInput): Promise<SubmittedRun> {
   return db.transaction(async (tx) => {
@@ -76,7 +83,7 @@ export async function submitRun(db: Database, input: SubmitRunInput): Promise<Su
           .from(runs)
           .innerJoin(pipelines, eq(pipelines.id, runs.pipelineId))
           .where(eq(runs.id, earlier));
-        return { runId: earlier, pipelineId: row?.pipelineId ?? '', pipelineVersion: row?.version ?? 0, enqueued: 0, status: row?.status ?? 'QUEUED', replayed: true };
+        return { runId: earlier, pipelineId: row?.pipelineId ?? '', pipelineVersion: row?.version ?? 0, enqueued: 0, status: row?.status ?? 'QUEUED', replayed: true, jobs: [] };
       }
     }
     const [submitted] = await storeRuns(tx, [input]);
@@ -118,6 +125,7 @@ async function storeRuns(tx: Database, inputs: SubmitRunInput[]): Promise<Submit
     tx,
     stored.map((s) => s.changes),
   );
+  const jobs = takeOutboxJobs(tx);
   return stored.map(({ run, pipeline, advanced }) => ({
     runId: run.id,
     pipelineId: pipeline.id,
@@ -125,6 +133,7 @@ async function storeRuns(tx: Database, inputs: SubmitRunInput[]): Promise<Submit
     enqueued: advanced.enqueued,
     status: advanced.runStatus,
     replayed: false,
+    jobs: jobs.filter((j) => j.job.runId === run.id),
   }));
 }
 

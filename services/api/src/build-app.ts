@@ -5,6 +5,7 @@ import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, val
 import type { StageCatalog } from '@pipewright/core';
 import type { ArtifactStore } from '@pipewright/artifacts';
 import type { Database } from '@pipewright/db';
+import type { PendingJob } from '@pipewright/engine';
 import type { Redis } from 'ioredis';
 import { registerErrorHandling } from './error-handler.ts';
 import { registerArtifactRoutes } from './routes/artifacts.ts';
@@ -27,8 +28,12 @@ export interface ApiDeps {
   queuePrefix: string;
   store: ArtifactStore;
   catalog: StageCatalog;
-  /** Called after a run's transaction committed with outbox rows: publish them now. */
-  onRunSubmitted?(runId: string): void;
+  /**
+   * Called after a run's transaction committed with outbox rows: publish them now. `jobs`, when
+   * given, are exactly the stage jobs that transaction made due (a submit's); without them, every
+   * due row is looked for (a retry's, a cancel's).
+   */
+  onRunSubmitted?(runId: string, jobs?: PendingJob[]): void;
   logger?: FastifyBaseLogger;
   /** @defaultValue 5 MiB */
   bodyLimitBytes?: number;

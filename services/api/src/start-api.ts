@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { StageCatalog } from '@pipewright/core';
 import type { ArtifactStore } from '@pipewright/artifacts';
 import type { DatabaseHandle } from '@pipewright/db';
-import { OutboxRelayLoop } from '@pipewright/engine';
+import { OutboxRelayLoop, publishOutboxJobs, type PendingJob } from '@pipewright/engine';
 import { openRedis, QueueProducer } from '@pipewright/queue';
 import { builtinStages, createStageRegistry } from '@pipewright/stages';
 import { buildApp, type App } from './build-app.ts';
@@ -49,7 +49,20 @@ export async function startApi(options: StartApiOptions): Promise<RunningApi> {
     catalog: options.catalog ?? createStageRegistry(builtinStages),
     logger: options.logger,
     ...(options.bodyLimitBytes ? { bodyLimitBytes: options.bodyLimitBytes } : {}),
-    ...(relay ? { onRunSubmitted: () => relay.kick() } : {}),
+    ...(relay
+      ? {
+          // A submit publishes just its own jobs. A relay pass would also take the rows an
+          // orchestrator committed a moment ago and is publishing itself: two publishers of one
+          // row, and the slower one's delete waiting on the other's lock.
+          onRunSubmitted: (_runId: string, jobs?: PendingJob[]) => {
+            if (!jobs) return relay.kick();
+            publishOutboxJobs(options.database.db, producer, jobs).catch((error: unknown) => {
+              options.logger.warn({ err: error }, 'publish after submit failed; the relay will');
+              relay.kick();
+            });
+          },
+        }
+      : {}),
   });
   const address = await app.listen({ host: options.host, port: options.port });
   const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');

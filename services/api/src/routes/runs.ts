@@ -94,7 +94,7 @@ export function registerRunRoutes(root: FastifyInstance, deps: ApiDeps): void {
       const idempotency = idempotencyOf(request, request.body);
       const submitted = await submits.submit({ plan: result.plan, spec: submission.spec, ...(idempotency ? { idempotency } : {}) });
       if (!submitted.replayed) {
-        deps.onRunSubmitted?.(submitted.runId);
+        deps.onRunSubmitted?.(submitted.runId, submitted.jobs);
         request.log.info({ runId: submitted.runId, pipeline: result.plan.name }, 'run submitted');
       }
       return reply
