@@ -5,6 +5,7 @@ export { advanceRun, type AdvanceResult } from './advance-run.ts';
 export { enqueueStage, buildStageJob, type EnqueueStageInput } from './enqueue-stage.ts';
 export { applyEventsOfRuns, applyStageEvent, applyRunEvents, type ApplyOutcome, type ApplyResult, type TerminalStageEvent } from './apply-stage-event.ts';
 export { relayOutbox, drainOutbox, publishOutboxJobs, type RelayOptions } from './relay-outbox.ts';
+export { AfterCommitPublisher } from './after-commit-publisher.ts';
 export type { PendingJob } from './outbox-collector.ts';
 export { OutboxRelayLoop, type OutboxRelayLoopOptions } from './outbox-relay-loop.ts';
 export { reconcileOnce, type JobProbe, type JobState, type ReconcileOptions, type ReconcileReport } from './reconcile.ts';

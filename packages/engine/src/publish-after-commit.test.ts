@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { planPipeline, type StageCatalog, type StageDescriptor } from '@pipewright/core';
-import { eq, outbox, type Database } from '@pipewright/db';
+import { eq, openDatabase, outbox, sql, type Database } from '@pipewright/db';
 import { openRedis, QueueProducer, type StageJob } from '@pipewright/queue';
 import { cleanupRedisPrefix, createTestDatabase, testQueuePrefix, testRedisUrl, type TestDatabase } from '@pipewright/testing';
 import { applyRunEvents } from './apply-stage-event.ts';
+import { AfterCommitPublisher } from './after-commit-publisher.ts';
 import { publishOutboxJobs, relayOutbox } from './relay-outbox.ts';
-import { submitRun } from './submit-run.ts';
+import { submitRun, submitRuns } from './submit-run.ts';
 
 const d = (type: string): StageDescriptor => ({ type, family: 'step', description: type, inputs: {}, outputs: { out: 'json' }, params: z.object({}).strict() });
 const types = [d('step.a@1')];
@@ -68,5 +69,62 @@ describe('publishing the jobs an apply made due, after its commit', () => {
     await publishOutboxJobs(db, producer, jobs);
     expect(await db.select().from(outbox).where(eq(outbox.id, jobs[0]?.outboxId ?? 0))).toHaveLength(0);
     expect(await producer.queue('stage-step-cpu').getJobState(`${jobs[0]?.job.stageRunId}.1`)).toBe('waiting');
+  });
+
+  it("a submit returns exactly its own due jobs, and concurrent submits' jobs are published together", async () => {
+    const planned = planPipeline(spec, catalog);
+    if (!planned.ok) throw new Error('plan failed');
+    await db.delete(outbox);
+    const submitted = await submitRuns(db, [0, 1, 2].map(() => ({ plan: planned.plan, spec })));
+    for (const s of submitted) expect(s.jobs.map((j) => [j.job.runId, j.job.stageKey])).toEqual([[s.runId, 'first']]);
+
+    const adds: number[] = [];
+    const counting = Object.create(producer) as QueueProducer;
+    counting.publishStageJobs = async (items) => {
+      adds.push(items.length);
+      return producer.publishStageJobs(items);
+    };
+    const errors: unknown[] = [];
+    const publisher = new AfterCommitPublisher(db, counting, (e) => errors.push(e));
+    for (const s of submitted) publisher.publish(s.jobs);
+    await publisher.idle();
+    expect(errors).toEqual([]);
+    // The first call goes at once; the two made while it was in flight go together.
+    expect(adds).toEqual([1, 2]);
+    expect(await db.select().from(outbox)).toHaveLength(0);
+    for (const s of submitted) {
+      expect(await producer.queue('stage-step-cpu').getJobState(`${s.jobs[0]?.job.stageRunId}.1`)).toBe('waiting');
+    }
+  });
+
+  it('skips, without waiting, a published row that another relay holds', async () => {
+    const planned = planPipeline(spec, catalog);
+    if (!planned.ok) throw new Error('plan failed');
+    await db.delete(outbox);
+    const [s] = await submitRuns(db, [{ plan: planned.plan, spec }]);
+    const jobs = s?.jobs ?? [];
+    // Another relay's transaction holds the row (it is publishing it too, and deletes it itself).
+    const other = await openDatabase({ url: database.url }, { poolSize: 1 });
+    let release = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    let locked = () => {};
+    const lockTaken = new Promise<void>((r) => (locked = r));
+    const otherRelay = other.db.transaction(async (t) => {
+      await t.execute(sql`select id from outbox where id = ${jobs[0]?.outboxId} for update`);
+      locked();
+      await held;
+      await t.execute(sql`delete from outbox where id = ${jobs[0]?.outboxId}`);
+    });
+    try {
+      await lockTaken;
+      const t0 = Date.now();
+      await publishOutboxJobs(db, producer, jobs);
+      expect(Date.now() - t0).toBeLessThan(2000);
+    } finally {
+      release();
+      await otherRelay;
+      await other.close();
+    }
+    expect(await db.select().from(outbox)).toHaveLength(0);
   });
 });

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { StageCatalog } from '@pipewright/core';
 import type { ArtifactStore } from '@pipewright/artifacts';
 import type { DatabaseHandle } from '@pipewright/db';
-import { OutboxRelayLoop, publishOutboxJobs, type PendingJob } from '@pipewright/engine';
+import { AfterCommitPublisher, OutboxRelayLoop, type PendingJob } from '@pipewright/engine';
 import { openRedis, QueueProducer } from '@pipewright/queue';
 import { builtinStages, createStageRegistry } from '@pipewright/stages';
 import { buildApp, type App } from './build-app.ts';
@@ -40,6 +40,12 @@ export async function startApi(options: StartApiOptions): Promise<RunningApi> {
   const relay = options.relayOnSubmit === false
     ? undefined
     : new OutboxRelayLoop({ db: options.database.db, producer, onError: (error) => options.logger.warn({ err: error }, 'relay after submit failed; an orchestrator will publish') });
+  const publisher = relay
+    ? new AfterCommitPublisher(options.database.db, producer, (error) => {
+        options.logger.warn({ err: error }, 'publish after submit failed; the relay will');
+        relay.kick();
+      })
+    : undefined;
   const app = await buildApp({
     db: options.database.db,
     pingDatabase: () => options.database.ping(),
@@ -49,18 +55,12 @@ export async function startApi(options: StartApiOptions): Promise<RunningApi> {
     catalog: options.catalog ?? createStageRegistry(builtinStages),
     logger: options.logger,
     ...(options.bodyLimitBytes ? { bodyLimitBytes: options.bodyLimitBytes } : {}),
-    ...(relay
+    ...(relay && publisher
       ? {
-          // A submit publishes just its own jobs. A relay pass would also take the rows an
-          // orchestrator committed a moment ago and is publishing itself: two publishers of one
-          // row, and the slower one's delete waiting on the other's lock.
-          onRunSubmitted: (_runId: string, jobs?: PendingJob[]) => {
-            if (!jobs) return relay.kick();
-            publishOutboxJobs(options.database.db, producer, jobs).catch((error: unknown) => {
-              options.logger.warn({ err: error }, 'publish after submit failed; the relay will');
-              relay.kick();
-            });
-          },
+          // A submit publishes just its own jobs (coalesced with concurrent submits'). A relay
+          // pass would also take the rows an orchestrator committed a moment ago and is
+          // publishing itself: two publishers of one row.
+          onRunSubmitted: (_runId: string, jobs?: PendingJob[]) => (jobs ? publisher.publish(jobs) : relay.kick()),
         }
       : {}),
   });
@@ -71,6 +71,7 @@ export async function startApi(options: StartApiOptions): Promise<RunningApi> {
     url,
     async close() {
       await app.close();
+      await publisher?.idle();
       await relay?.stop();
       await producer.close();
       redis.disconnect();
