@@ -31,6 +31,13 @@ export interface EventStreamConsumerOptions {
   pauseCheckMs?: number;
 }
 
+/**
+ * How long a busy consumer waits before its next read. Reading again at once cost about a round
+ * trip per event in the 1,000-way fan-out (XREADGROUP's socket writes were 4 % of its CPU
+ * profile); with the pause it took 2.35-2.45 s instead of 2.58-2.67 s, and the hop did not move.
+ */
+const BUSY_READ_PAUSE_MS = 2;
+
 /** Tries of one apply in this process before its entry is left for a claim. */
 const APPLY_ATTEMPTS = 4;
 
@@ -57,6 +64,7 @@ export class EventStreamConsumer {
   private readonly timers: NodeJS.Timeout[] = [];
   private lastConsumerSweep = 0;
   private claiming = false;
+  private lastReadCount = 0;
 
   constructor(private readonly options: EventStreamConsumerOptions) {
     this.key = eventStreamKey(options.prefix);
@@ -96,11 +104,18 @@ export class EventStreamConsumer {
           await new Promise<void>((resolve) => (this.roomWaiter = resolve));
           continue;
         }
+        // Busy (events in hand): let the next ones gather for a moment, one read for many. Idle:
+        // read at once, so a chain's next result is not delayed.
+        if (this.inFlight.size > 0 && this.lastReadCount < (this.options.readCount ?? 256)) await sleep(BUSY_READ_PAUSE_MS);
         const count = Math.min(this.options.readCount ?? 256, room);
         const reply = (await blockingConnection.xreadgroup(
           'GROUP', EVENTS_GROUP, consumer, 'COUNT', count, 'BLOCK', this.options.blockMs ?? 2000, 'STREAMS', this.key, '>',
         )) as [string, [string, string[]][]][] | null;
-        for (const [, entries] of reply ?? []) for (const [id, fields] of entries) this.dispatch(id, fields);
+        this.lastReadCount = 0;
+        for (const [, entries] of reply ?? []) {
+          this.lastReadCount += entries.length;
+          for (const [id, fields] of entries) this.dispatch(id, fields);
+        }
       } catch (error) {
         if (this.stopping) break;
         if (isNoGroup(error)) {

@@ -24,6 +24,9 @@ export interface StageJobDeps {
   noteBackend?(name: string): void;
 }
 
+/** Read once: a system call per stage showed in the fan-out's profile. */
+const HOST = hostname();
+
 /** The abort reason when a stage exceeds its timeout. */
 class StageTimeout extends Error {
   constructor(readonly timeoutMs: number) {
@@ -52,7 +55,7 @@ export async function runStageJob(job: StageJob, deps: StageJobDeps): Promise<'s
   // The start is announced only if the stage is still running after `startEventDelayMs`: a short
   // stage reports once, its result carrying who ran it and when (half the events, and half the
   // orchestrator's statements, for a fan-out of quick stages).
-  const started = { at: now(), workerId: deps.workerId, host: hostname() };
+  const started = { at: now(), workerId: deps.workerId, host: HOST };
   let startSent: Promise<void> | undefined;
   const sendStart = () => (startSent ??= deps.producer.publishEvent({ type: 'stage.started', ...base, ...started }));
   const startDelay = deps.startEventDelayMs ?? 200;
