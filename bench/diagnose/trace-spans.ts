@@ -3,7 +3,6 @@
  * connection), BullMQ Queue#add/#addBulk, QueueProducer#publishEvent and the util.noop@1 handler.
  * Import before starting a stack; set `tracer.on = true` around what to measure.
  */
-import { readdir, readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { Queue } from 'bullmq';
 import pg from 'pg';
@@ -77,21 +76,4 @@ export function statementTotals(): { what: string; n: number; totalMs: number; r
   return [...by].map(([what, v]) => ({ what, ...v })).sort((a, b) => b.totalMs - a.totalMs);
 }
 
-/** CPU time (ms) used so far by every postgres and redis-server process on the machine. */
-export async function serverCpuMs(): Promise<{ postgres: number; redis: number }> {
-  const out = { postgres: 0, redis: 0 };
-  for (const pid of await readdir('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-      if (name === 'postgres') out.postgres += ms;
-      else if (name.startsWith('redis-server')) out.redis += ms;
-    } catch {
-      // gone
-    }
-  }
-  return out;
-}
+export { serverCpuMs } from '../support/processes.ts';

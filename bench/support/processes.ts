@@ -120,3 +120,26 @@ export async function cpuMsOf(pid: number): Promise<number> {
     return Number.NaN;
   }
 }
+
+/**
+ * CPU time used so far by every Postgres and Redis server process on this machine, in ms (from
+ * /proc; a backend that exits between two readings takes its share with it).
+ */
+export async function serverCpuMs(): Promise<{ postgres: number; redis: number }> {
+  const { readdir, readFile } = await import('node:fs/promises');
+  const out = { postgres: 0, redis: 0 };
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+      if (name === 'postgres') out.postgres += ms;
+      else if (name.startsWith('redis-server')) out.redis += ms;
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
