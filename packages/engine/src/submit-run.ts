@@ -86,7 +86,7 @@ export async function submitRun(db: Database, input: SubmitRunInput): Promise<Su
         return { runId: earlier, pipelineId: row?.pipelineId ?? '', pipelineVersion: row?.version ?? 0, enqueued: 0, status: row?.status ?? 'QUEUED', replayed: true, jobs: [] };
       }
     }
-    const [submitted] = await storeRuns(tx, [input]);
+    const [submitted] = await storeRuns(tx, [input], knownPipelinesOf(db));
     if (idem) await recordIdempotencyKey(tx, idem, (submitted as SubmittedRun).runId);
     return submitted as SubmittedRun;
   });
@@ -101,13 +101,14 @@ export async function submitRun(db: Database, input: SubmitRunInput): Promise<Su
  */
 export async function submitRuns(db: Database, inputs: SubmitRunInput[]): Promise<SubmittedRun[]> {
   if (inputs.some((i) => i.idempotency)) throw new Error('submitRuns: an input with an Idempotency-Key goes through submitRun');
-  return db.transaction((tx) => storeRuns(tx, inputs));
+  return db.transaction((tx) => storeRuns(tx, inputs, knownPipelinesOf(db)));
 }
 
-async function storeRuns(tx: Database, inputs: SubmitRunInput[]): Promise<SubmittedRun[]> {
+async function storeRuns(tx: Database, inputs: SubmitRunInput[], known: Map<string, PipelineRow>): Promise<SubmittedRun[]> {
   const digests = inputs.map((input) => `sha256:${createHash('sha256').update(canonicalJson(input.spec)).digest('hex')}`);
   const versions = await pipelineVersions(
     tx,
+    known,
     inputs.map((input, i) => ({ name: input.plan.name, digest: digests[i] as string, spec: input.spec, teamId: input.teamId ?? null })),
   );
   const stored: { run: RunRow; pipeline: PipelineRow; changes: RunChangeSet; advanced: AdvanceResult }[] = [];
@@ -138,15 +139,46 @@ async function storeRuns(tx: Database, inputs: SubmitRunInput[]): Promise<Submit
 }
 
 /** The pipeline version of each (name, digest): one query for the known ones, then the new ones. */
-async function pipelineVersions(tx: Database, wanted: { name: string; digest: string; spec: unknown; teamId: string | null }[]): Promise<Map<string, PipelineRow>> {
+/**
+ * Pipeline versions this process has read, per database: a version (name, spec digest) never
+ * changes once committed, and a resubmitted spec is the common case, so its lookup (a statement
+ * in every submit's transaction) is skipped. Versions created in a transaction are remembered only
+ * once read after their commit.
+ */
+const knownPipelines = new WeakMap<Database, Map<string, PipelineRow>>();
+const KNOWN_PIPELINES_LIMIT = 10_000;
+
+function knownPipelinesOf(db: Database): Map<string, PipelineRow> {
+  let known = knownPipelines.get(db);
+  if (!known) knownPipelines.set(db, (known = new Map()));
+  return known;
+}
+
+async function pipelineVersions(
+  tx: Database,
+  cache: Map<string, PipelineRow>,
+  wanted: { name: string; digest: string; spec: unknown; teamId: string | null }[],
+): Promise<Map<string, PipelineRow>> {
   const key = (name: string, digest: string) => `${name}\n${digest}`;
   const found = new Map<string, PipelineRow>();
   const distinct = [...new Map(wanted.map((w) => [key(w.name, w.digest), w])).values()];
-  const known = await tx
-    .select()
-    .from(pipelines)
-    .where(or(...distinct.map((w) => and(eq(pipelines.name, w.name), eq(pipelines.specDigest, w.digest)))));
-  for (const row of known) found.set(key(row.name, row.specDigest), row);
+  for (const w of distinct) {
+    const cached = cache.get(key(w.name, w.digest));
+    if (cached) found.set(key(w.name, w.digest), cached);
+  }
+  const missing = distinct.filter((w) => !found.has(key(w.name, w.digest)));
+  const known = missing.length
+    ? await tx
+        .select()
+        .from(pipelines)
+        .where(or(...missing.map((w) => and(eq(pipelines.name, w.name), eq(pipelines.specDigest, w.digest)))))
+    : [];
+  if (cache.size + known.length > KNOWN_PIPELINES_LIMIT) cache.clear();
+  for (const row of known) {
+    found.set(key(row.name, row.specDigest), row);
+    // Read, so committed: a version row never changes, so it can be remembered.
+    cache.set(key(row.name, row.specDigest), row);
+  }
   // New specs in name order: their per-name advisory locks are then taken in one order by
   // every transaction, so two batches creating versions cannot deadlock.
   for (const w of distinct.filter((d) => !found.has(key(d.name, d.digest))).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
