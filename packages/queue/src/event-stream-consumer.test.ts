@@ -129,14 +129,19 @@ describe('EventStreamConsumer', () => {
   });
 
   it('reports and drops an entry that is not a stage event', async () => {
-    const { producer, start, key } = fixture();
+    const { prefix, producer, start, key } = fixture();
     await connection.xadd(key, '*', 'e', '{"type":"stage.exploded"}');
+    await connection.xadd(key, '*', 'e', 'not json');
+    // Peeking skips what is not an event.
+    await producer.publishEvent(progress('seen'));
+    expect((await peekEvents(connection, prefix)).map((e) => e.attemptId)).toEqual(['seen']);
     await producer.publishEvent(progress('good'));
     const applied: string[] = [];
     const { errors } = start('c', async (event) => void applied.push(event.attemptId));
-    await until('the good event', () => applied.length === 1);
+    await until('the good events', () => applied.length === 2);
     await until('the stream to be empty', async () => (await connection.xlen(key)) === 0);
-    expect(errors.map((e) => e.context)).toEqual(['poison']);
+    expect(errors.map((e) => e.context)).toEqual(['poison', 'poison']);
+    expect(await peekEvents(connection, prefix)).toEqual([]);
     expect(String((errors[0]?.error as Error).message)).toContain('is not a stage event');
   });
 

@@ -1,9 +1,6 @@
 import type { Redis } from 'ioredis';
 import { stageEventSchema, type StageEvent } from './job-catalog.ts';
-import { EVENTS_GROUP, eventStreamKey, eventStreamPausedKey } from './queue-names.ts';
-
-/** The one field of a stream entry: the event as JSON. */
-export const EVENT_FIELD = 'e';
+import { EVENT_FIELD, EVENTS_GROUP, eventStreamKey, eventStreamPausedKey } from './queue-names.ts';
 
 export interface EventStreamConsumerOptions {
   /** Used only for XREADGROUP, which blocks; owned by the consumer: `stop` disconnects it. */

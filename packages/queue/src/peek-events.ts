@@ -1,7 +1,6 @@
 import type { Redis } from 'ioredis';
-import { EVENT_FIELD } from './event-stream-consumer.ts';
 import { stageEventSchema, type StageEvent } from './job-catalog.ts';
-import { eventStreamKey } from './queue-names.ts';
+import { EVENT_FIELD, eventStreamKey } from './queue-names.ts';
 
 /**
  * The events still in the stream (not yet acknowledged by an orchestrator), oldest first, without
@@ -10,7 +9,13 @@ import { eventStreamKey } from './queue-names.ts';
 export async function peekEvents(connection: Redis, prefix: string, limit = 10_000): Promise<StageEvent[]> {
   const entries = await connection.xrange(eventStreamKey(prefix), '-', '+', 'COUNT', limit);
   return entries.flatMap(([, fields]) => {
-    const parsed = stageEventSchema.safeParse(JSON.parse(fields[fields.indexOf(EVENT_FIELD) + 1] ?? 'null'));
+    let raw: unknown;
+    try {
+      raw = JSON.parse(fields[fields.indexOf(EVENT_FIELD) + 1] ?? 'null');
+    } catch {
+      return [];
+    }
+    const parsed = stageEventSchema.safeParse(raw);
     return parsed.success ? [parsed.data] : [];
   });
 }

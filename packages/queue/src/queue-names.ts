@@ -21,6 +21,9 @@ export function eventStreamKey(prefix: string): string {
   return `${prefix}:${EVENTS_QUEUE}:stream`;
 }
 
+/** The one field of an events stream entry: the event as JSON. */
+export const EVENT_FIELD = 'e';
+
 /** The consumer group of the orchestrators: each event goes to one of them. */
 export const EVENTS_GROUP = 'orchestrators';
 

@@ -1,9 +1,8 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { StageEvent, StageJob } from './job-catalog.ts';
-import { EVENT_FIELD } from './event-stream-consumer.ts';
 import { stageJobId } from './job-ids.ts';
-import { cancelChannel, canceledAttemptKey, eventStreamKey } from './queue-names.ts';
+import { cancelChannel, canceledAttemptKey, EVENT_FIELD, eventStreamKey } from './queue-names.ts';
 
 /** How long a cancel flag outlives the cancel: longer than any job waits in a queue. */
 const CANCEL_FLAG_TTL_SEC = 7 * 24 * 3600;
