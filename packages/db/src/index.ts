@@ -18,3 +18,4 @@ export { listen, type ListenOptions, type ListenSource } from './listen.ts';
 export { dumpSchema } from './dump-schema.ts';
 // The query helpers services need, so that they depend on this package and not on drizzle-orm.
 export { and, asc, desc, eq, gt, gte, inArray, isNotNull, isNull, lt, lte, ne, notInArray, or, sql, type SQL } from 'drizzle-orm';
+export type { ArtifactRow, AttemptRow, PipelineRow, RunRow, StageRow } from './row-types.ts';

@@ -1,13 +1,11 @@
 import { STAGE_STATUSES, isSatisfiedStageStatus, isTerminalStageStatus } from '@pipewright/core';
-import { and, asc, eq, executeRows, inArray, or, sql, stageRuns, type Database, type runs, type SQL } from '@pipewright/db';
+import { and, asc, eq, executeRows, inArray, or, sql, stageRuns, type Database, type runs, type SQL, type RunRow, type StageRow } from '@pipewright/db';
 import type { AdvanceResult } from './advance-run.ts';
 import { expandForeach, settleForeachGroups } from './expand-foreach.ts';
 import type { KnownArtifacts } from './resolve-stage-inputs.ts';
 import type { RunChangeSet } from './run-change-set.ts';
 import { BLOCKING_NEED, decideReadyStages, finalRunStatus, screenPendingStage } from './stage-decisions.ts';
 
-type RunRow = typeof runs.$inferSelect;
-type StageRow = typeof stageRuns.$inferSelect;
 
 const quoted = (statuses: readonly string[]) => sql.raw(statuses.map((s) => `'${s}'`).join(', '));
 const TERMINAL = quoted(STAGE_STATUSES.filter(isTerminalStageStatus));

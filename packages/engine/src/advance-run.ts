@@ -1,12 +1,10 @@
 import { isTerminalStageStatus } from '@pipewright/core';
-import { asc, eq, stageRuns, type Database, type runs } from '@pipewright/db';
+import { asc, eq, stageRuns, type Database, type RunRow, type StageRow } from '@pipewright/db';
 import { expandForeach, settleForeachGroups } from './expand-foreach.ts';
 import type { KnownArtifacts } from './resolve-stage-inputs.ts';
 import { RunChangeSet } from './run-change-set.ts';
 import { decideReadyStages, finalRunStatus, needsStateOf, screenPendingStage } from './stage-decisions.ts';
 
-type RunRow = typeof runs.$inferSelect;
-type StageRow = typeof stageRuns.$inferSelect;
 
 export interface AdvanceResult {
   enqueued: number;

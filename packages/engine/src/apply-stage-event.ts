@@ -1,5 +1,5 @@
 import { isTerminalAttemptStatus, isTerminalStageStatus, type StageFailure } from '@pipewright/core';
-import { and, asc, attempts, eq, executeRows, inArray, isNull, metrics, runs, sql, stageLogs, stageRuns, type artifacts, type Database } from '@pipewright/db';
+import { and, asc, attempts, eq, executeRows, inArray, isNull, metrics, runs, sql, stageLogs, stageRuns, type artifacts, type Database, type RunRow, type StageRow, type AttemptRow, type ArtifactRow } from '@pipewright/db';
 import type { StageEvent } from '@pipewright/queue';
 import { randomUUID } from 'node:crypto';
 import { advanceAfterResults } from './advance-after-results.ts';
@@ -9,10 +9,6 @@ import type { KnownArtifacts } from './resolve-stage-inputs.ts';
 import { flushChangeSets, RunChangeSet } from './run-change-set.ts';
 import { settleFailedAttempt } from './settle-failed-attempt.ts';
 
-type RunRow = typeof runs.$inferSelect;
-type StageRow = typeof stageRuns.$inferSelect;
-type AttemptRow = typeof attempts.$inferSelect;
-type ArtifactRow = typeof artifacts.$inferSelect;
 
 export type ApplyOutcome =
   | 'applied'

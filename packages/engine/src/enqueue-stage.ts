@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { type Database, type stageRuns } from '@pipewright/db';
+import { type Database, type StageRow } from '@pipewright/db';
 import { stageJobId, stageQueueName, type StageJob } from '@pipewright/queue';
 import { RunChangeSet } from './run-change-set.ts';
 import type { ResolvedInputs } from './resolve-stage-inputs.ts';
 
-type StageRow = typeof stageRuns.$inferSelect;
 
 export interface EnqueueStageInput {
   runId: string;

@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { interpolate, isSatisfiedStageStatus, isTerminalStageStatus, type StageFailure } from '@pipewright/core';
-import { artifacts, eq, stageRuns, type Database, type runs } from '@pipewright/db';
+import { artifacts, eq, stageRuns, type Database, type RunRow, type StageRow } from '@pipewright/db';
 import type { KnownArtifacts } from './resolve-stage-inputs.ts';
 import type { RunChangeSet } from './run-change-set.ts';
 import { UNSTARTED_STAGE_STATE } from './unstarted-stage.ts';
 
-type RunRow = typeof runs.$inferSelect;
-type StageRow = typeof stageRuns.$inferSelect;
 
 /** Most instances one foreach may fan out into. */
 export const MAX_FOREACH_ITEMS = 10_000;

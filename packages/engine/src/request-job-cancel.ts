@@ -1,7 +1,6 @@
-import { outbox, type attempts, type Database } from '@pipewright/db';
+import { outbox, type Database, type AttemptRow } from '@pipewright/db';
 import type { OutboxMessage } from './outbox-message.ts';
 
-type AttemptRow = typeof attempts.$inferSelect;
 
 /** Writes the outbox row that removes an attempt's job and aborts it wherever it runs. */
 export async function requestJobCancel(tx: Database, attempt: AttemptRow): Promise<void> {

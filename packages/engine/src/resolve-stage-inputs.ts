@@ -1,7 +1,6 @@
 import type { ArtifactRef } from '@pipewright/core';
-import { artifacts, inArray, type Database, type stageRuns } from '@pipewright/db';
+import { artifacts, inArray, type Database, type StageRow, type ArtifactRow } from '@pipewright/db';
 
-type StageRow = typeof stageRuns.$inferSelect;
 
 export interface ResolvedInput {
   artifactId: string;
@@ -14,7 +13,6 @@ export interface ResolvedInputs {
   lists: Record<string, ResolvedInput[]>;
 }
 
-type ArtifactRow = typeof artifacts.$inferSelect;
 
 /** Artifact rows by id, shared by the decisions of one locked step (rows it wrote itself included). */
 export type KnownArtifacts = Map<string, ArtifactRow>;

@@ -1,11 +1,8 @@
-import { artifacts, attempts, executeRows, insertRowsSql, lineageEdges, metrics, outbox, runs, sql, stageRuns, updateRowsSql, type Database, type SQL } from '@pipewright/db';
+import { artifacts, attempts, executeRows, insertRowsSql, lineageEdges, metrics, outbox, runs, sql, stageRuns, updateRowsSql, type Database, type SQL, type RunRow, type StageRow, type AttemptRow } from '@pipewright/db';
 import type { StageJob } from '@pipewright/queue';
 import { RUN_CHANGED_CHANNEL } from './notify-run-changed.ts';
 import { noteOutboxJob } from './outbox-collector.ts';
 
-type RunRow = typeof runs.$inferSelect;
-type StageRow = typeof stageRuns.$inferSelect;
-type AttemptRow = typeof attempts.$inferSelect;
 
 /** A stage job to publish once the change set commits, after `delayMs` (retry backoff). */
 export interface ChangeSetJob {

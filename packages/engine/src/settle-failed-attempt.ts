@@ -1,14 +1,11 @@
 import type { StageFailure } from '@pipewright/core';
-import { eq, stageRuns, type attempts, type Database, type runs } from '@pipewright/db';
+import { eq, stageRuns, type attempts, type Database, type RunRow, type StageRow, type AttemptRow } from '@pipewright/db';
 import { advanceRun } from './advance-run.ts';
 import { planEnqueue } from './enqueue-stage.ts';
 import { RunChangeSet } from './run-change-set.ts';
 import { resolveStageInputs } from './resolve-stage-inputs.ts';
 import { retryDelayMs } from './retry-delay.ts';
 
-type RunRow = typeof runs.$inferSelect;
-type StageRow = typeof stageRuns.$inferSelect;
-type AttemptRow = typeof attempts.$inferSelect;
 
 export interface SettleFailedAttemptInput {
   run: RunRow;

@@ -8,13 +8,11 @@ import {
   type CacheExplanation,
   type StageStatus,
 } from '@pipewright/core';
-import { executeRows, sql, type Database, type runs, type stageRuns } from '@pipewright/db';
+import { executeRows, sql, type Database, type runs, type RunRow, type StageRow } from '@pipewright/db';
 import { planEnqueue } from './enqueue-stage.ts';
 import { inputDigests, resolveInputsOfStages, type KnownArtifacts, type ResolvedInputs } from './resolve-stage-inputs.ts';
 import type { RunChangeSet } from './run-change-set.ts';
 
-type RunRow = typeof runs.$inferSelect;
-type StageRow = typeof stageRuns.$inferSelect;
 
 /**
  * The decisions about a run's PENDING stages that both ways of advancing a run share (the full

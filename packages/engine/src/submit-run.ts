@@ -1,16 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { canonicalJson, type PipelinePlan, type RunStatus } from '@pipewright/core';
 import { createHash } from 'node:crypto';
-import { and, desc, eq, or, pipelines, runs, sql, type Database, type stageRuns } from '@pipewright/db';
+import { and, desc, eq, or, pipelines, runs, sql, type Database, type RunRow, type StageRow, type PipelineRow } from '@pipewright/db';
 import { advanceRun, type AdvanceResult } from './advance-run.ts';
 import { findIdempotentRun, recordIdempotencyKey, type IdempotencyKey } from './claim-idempotency-key.ts';
 import { takeOutboxJobs, type PendingJob } from './outbox-collector.ts';
 import { flushChangeSets, RunChangeSet } from './run-change-set.ts';
 import { UNSTARTED_STAGE_STATE } from './unstarted-stage.ts';
 
-type RunRow = typeof runs.$inferSelect;
-type StageRow = typeof stageRuns.$inferSelect;
-type PipelineRow = typeof pipelines.$inferSelect;
 
 export interface SubmitRunInput {
   plan: PipelinePlan;

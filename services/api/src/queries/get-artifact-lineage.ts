@@ -1,4 +1,4 @@
-import { artifacts, attempts, eq, inArray, lineageEdges, runs, stageRuns, type Database } from '@pipewright/db';
+import { artifacts, attempts, eq, inArray, lineageEdges, runs, stageRuns, type Database, type ArtifactRow } from '@pipewright/db';
 
 export interface LineageOptions {
   /** Stage hops followed upstream and downstream from the artifact. */
@@ -7,7 +7,6 @@ export interface LineageOptions {
   maxNodes: number;
 }
 
-type ArtifactRow = typeof artifacts.$inferSelect;
 
 export interface LineageArtifactNode {
   kind: 'artifact';

@@ -1,7 +1,5 @@
-import type { artifacts, attempts } from '@pipewright/db';
+import type { artifacts, ArtifactRow, AttemptRow } from '@pipewright/db';
 
-type ArtifactRow = typeof artifacts.$inferSelect;
-type AttemptRow = typeof attempts.$inferSelect;
 
 export const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
 
