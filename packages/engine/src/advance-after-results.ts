@@ -18,6 +18,8 @@ export interface AdvanceAfterResultsInput {
   changes: RunChangeSet;
   /** Artifact rows the step holds (the outputs it just recorded). */
   artifacts: KnownArtifacts;
+  /** The dependents of `changed`, read ahead on a guess of their outcome (used if it held). */
+  prefetched?: PrefetchedDependents;
 }
 
 /**
@@ -62,7 +64,7 @@ export async function advanceAfterResults(tx: Database, run: RunRow, input: Adva
       continue;
     }
 
-    const found = await dependentsOf(tx, run.id, frontier, changes);
+    const found = await dependentsOf(tx, frontier, changes, input.prefetched);
     const candidates = adopt(found.map((c) => c.stage));
     const needsOf = new Map(found.map((c) => [c.stage.id, { blocked: c.blocking > 0, satisfied: c.unsatisfied === 0 }]));
     const runnable = candidates.filter((c) => c.status === 'PENDING' && (needsOf.get(c.id)?.blocked || needsOf.get(c.id)?.satisfied));
@@ -158,20 +160,47 @@ async function tallyStages(tx: Database, runId: string, changes: RunChangeSet): 
   return tally as Tally;
 }
 
+/** A PENDING stage that needs a stage of the frontier, with how its needs stand. */
+export interface Dependent {
+  stage: StageRow;
+  /** How many of its needs are not satisfied (0: it may run). */
+  unsatisfied: number;
+  /** How many of its needs ended in a way that blocks it (> 0: it is skipped). */
+  blocking: number;
+}
+
 /**
- * The PENDING stages that need one of `frontier`, each with how many of its needs are not
- * satisfied and how many block it, in one query. Each need is found by the (run_id, stage_key)
- * index, so a wide fan-in costs index probes, not a scan per candidate.
+ * The dependents of `frontier` (stage ids, of one run or several) read ahead of time, and what
+ * the read assumed: used only where the step's frontier and its in-memory statuses turn out to
+ * be exactly these, so the answer is the one `dependentsOf` would have given.
  */
-async function dependentsOf(
-  tx: Database,
-  runId: string,
-  frontier: StageRow[],
-  changes: RunChangeSet,
-): Promise<{ stage: StageRow; unsatisfied: number; blocking: number }[]> {
-  const overrides = JSON.stringify(changes.statusOverrides());
-  const needSeen = statusSeen(overrides, 'n');
-  const found = await tx
+export interface PrefetchedDependents {
+  frontier: ReadonlySet<string>;
+  overrides: Readonly<Record<string, string>>;
+  found: Dependent[];
+}
+
+async function dependentsOf(tx: Database, frontier: StageRow[], changes: RunChangeSet, prefetched: PrefetchedDependents | undefined): Promise<Dependent[]> {
+  const overrides = changes.statusOverrides();
+  const ids = frontier.map((s) => s.id);
+  const found =
+    prefetched && sameKeys(prefetched.frontier, ids) && sameRecord(prefetched.overrides, overrides) ? prefetched.found : await selectDependents(tx, ids, overrides);
+  // Instances of a group share their group's needs, and are decided with it, never alone.
+  const keys = new Set(found.map((c) => c.stage.stageKey));
+  return found.filter((c) => c.stage.parentKey === null || !keys.has(c.stage.parentKey));
+}
+
+/**
+ * The PENDING stages that need one of the `frontier` stages (ids, of any runs), each with how
+ * many of its needs are not satisfied and how many block it, in one query, ordered by run and
+ * position. Statuses in `overrides` (stage id -> status) are read over the stored ones. Each need
+ * is found by the (run_id, stage_key) index, so a wide fan-in costs index probes, not a scan per
+ * candidate. Sent ahead of time (pipelined behind the run lock), it costs no round trip.
+ */
+export function selectDependents(tx: Database, frontier: string[], overrides: Record<string, string>): Promise<Dependent[]> {
+  const json = JSON.stringify(overrides);
+  const needSeen = statusSeen(json, 'n');
+  return tx
     .select({
       stage: stageRuns,
       // One pass over each candidate's needs counts both. Qualified by hand: drizzle leaves the
@@ -186,15 +215,21 @@ async function dependentsOf(
     .from(stageRuns)
     .where(
       and(
-        eq(stageRuns.runId, runId),
-        sql`${statusSeen(overrides, 'stage_runs')} = 'PENDING'`,
-        sql`${stageRuns.needs} ?| array(select jsonb_array_elements_text(${JSON.stringify(frontier.map((s) => s.stageKey))}::jsonb))`,
+        sql`${stageRuns.runId} in (select f.run_id from stage_runs f where f.id = any(${sql.param(frontier)}::uuid[]))`,
+        sql`${statusSeen(json, 'stage_runs')} = 'PENDING'`,
+        sql`exists (select 1 from stage_runs f where f.id = any(${sql.param(frontier)}::uuid[]) and f.run_id = stage_runs.run_id and stage_runs.needs ? f.stage_key)`,
       ),
     )
-    .orderBy(asc(stageRuns.position), asc(stageRuns.stageKey));
-  // Instances of a group share their group's needs, and are decided with it, never alone.
-  const keys = new Set(found.map((c) => c.stage.stageKey));
-  return found
-    .filter((c) => c.stage.parentKey === null || !keys.has(c.stage.parentKey))
-    .map((c) => ({ stage: c.stage, unsatisfied: c.needs.unsatisfied, blocking: c.needs.blocking }));
+    .orderBy(asc(stageRuns.runId), asc(stageRuns.position), asc(stageRuns.stageKey))
+    .execute()
+    .then((rows) => rows.map((r) => ({ stage: r.stage, unsatisfied: r.needs.unsatisfied, blocking: r.needs.blocking })));
+}
+
+function sameKeys(set: ReadonlySet<string>, keys: string[]): boolean {
+  return set.size === keys.length && keys.every((k) => set.has(k));
+}
+
+function sameRecord(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
 }

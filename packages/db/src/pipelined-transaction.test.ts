@@ -1,0 +1,166 @@
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { executeRows } from './execute-rows.ts';
+import { sql } from './index.ts';
+import { openDatabase, type DatabaseHandle } from './open-database.ts';
+import { pipelinedTransaction } from './pipelined-transaction.ts';
+
+declare module 'vitest' {
+  interface ProvidedContext {
+    /** Provided by packages/testing/src/global-setup.ts (this package cannot depend on it). */
+    pwDatabaseUrl: string;
+  }
+}
+
+/** A TCP proxy to Postgres that holds every chunk `delayMs` in each direction: a slow network. */
+async function slowProxy(target: URL, delayMs: number): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(target.port || 5432), target.hostname);
+    // Without it, Nagle's algorithm would hold a chunk for the ACK of the one before (40 ms).
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
+    for (const [from, to] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
+      sockets.add(from);
+      // Timers of equal delay fire in the order they were set: the byte stream stays in order.
+      from.on('data', (chunk) => setTimeout(() => to.writable && to.write(chunk), delayMs));
+      from.on('close', () => setTimeout(() => to.destroy(), delayMs));
+      from.on('error', () => to.destroy());
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describe('pipelinedTransaction on node-postgres', () => {
+  let handle: DatabaseHandle;
+  // A table of its own in the server's database, so that its rows are seen from any connection.
+  const table = sql.raw(`pw_pipelined_tx_${randomBytes(4).toString('hex')}`);
+
+  beforeAll(async () => {
+    handle = await openDatabase({ url: inject('pwDatabaseUrl') }, { poolSize: 2 });
+    await handle.db.execute(sql`create table ${table} (id int primary key, parent int references ${table} (id) deferrable initially deferred)`);
+  });
+  afterAll(async () => {
+    await handle.db.execute(sql`drop table if exists ${table}`);
+    await handle.close();
+  });
+
+  const ids = async () => (await executeRows<{ id: number }>(handle.db, sql`select id from ${table} order by id`)).map((r) => r.id);
+
+  it('runs every statement in one transaction and commits the one marked last', async () => {
+    const xids = await pipelinedTransaction(handle.db, async (tx, commitWithNextStatement) => {
+      const [first] = await executeRows<{ xid: string }>(tx, sql`select pg_current_xact_id()::text as xid`);
+      await tx.execute(sql`insert into ${table} (id) values (1)`);
+      commitWithNextStatement();
+      const [last] = await executeRows<{ xid: string; id: number }>(tx, sql`insert into ${table} (id) values (2) returning pg_current_xact_id()::text as xid, id`);
+      return [first?.xid, last?.xid];
+    });
+    expect(xids[0]).toBeDefined();
+    expect(xids[1]).toBe(xids[0]);
+    expect(await ids()).toEqual([1, 2]);
+  });
+
+  it('rolls back when the body throws, and the connection goes back to the pool usable and not pipelined', async () => {
+    await expect(
+      pipelinedTransaction(handle.db, async (tx) => {
+        await tx.execute(sql`insert into ${table} (id) values (3)`);
+        throw new Error('the body gave up');
+      }),
+    ).rejects.toThrow('the body gave up');
+    expect(await ids()).toEqual([1, 2]);
+    const pool = (handle.db as unknown as { $client: { _clients: { pipeline: boolean }[] } }).$client;
+    expect(pool._clients.map((c) => c.pipeline)).not.toContain(true);
+  });
+
+  it('rejects with the error of a failing last statement, and commits nothing', async () => {
+    await expect(
+      pipelinedTransaction(handle.db, async (tx, commitWithNextStatement) => {
+        await tx.execute(sql`insert into ${table} (id) values (4)`);
+        commitWithNextStatement();
+        await tx.execute(sql`insert into ${table} (id) values (1)`); // a duplicate key
+      }),
+    ).rejects.toMatchObject({ cause: { message: expect.stringMatching(/duplicate key/) } });
+    expect(await ids()).toEqual([1, 2]);
+  });
+
+  it('rejects when the COMMIT sent with the last statement fails (a deferred constraint)', async () => {
+    await expect(
+      pipelinedTransaction(handle.db, async (tx, commitWithNextStatement) => {
+        await tx.execute(sql`select 1`);
+        commitWithNextStatement();
+        await tx.execute(sql`insert into ${table} (id, parent) values (5, 99)`); // checked at COMMIT
+      }),
+    ).rejects.toThrow(/foreign key/); // COMMIT's own error, not drizzle's (it never saw the COMMIT)
+    expect(await ids()).toEqual([1, 2]);
+  });
+
+  it('refuses a statement after the one marked last', async () => {
+    await expect(
+      pipelinedTransaction(handle.db, async (tx, commitWithNextStatement) => {
+        commitWithNextStatement();
+        await tx.execute(sql`insert into ${table} (id) values (6)`);
+        await tx.execute(sql`insert into ${table} (id) values (7)`);
+      }),
+    ).rejects.toMatchObject({ cause: { message: expect.stringMatching(/after the one marked last/) } });
+    // The marked statement and its COMMIT were already on their way.
+    expect(await ids()).toEqual([1, 2, 6]);
+  });
+
+  it('commits a body that sent no statement, and one that never marked its last', async () => {
+    await expect(pipelinedTransaction(handle.db, async () => 'nothing')).resolves.toBe('nothing');
+    await pipelinedTransaction(handle.db, async (tx) => {
+      await tx.execute(sql`insert into ${table} (id) values (8)`);
+    });
+    expect(await ids()).toEqual([1, 2, 6, 8]);
+  });
+
+  it('costs one round trip per statement: BEGIN and COMMIT ride along (measured across a slow link)', async () => {
+    const delayMs = 40; // each way: a round trip costs 80 ms, far above anything else here
+    const url = new URL(inject('pwDatabaseUrl'));
+    const proxy = await slowProxy(url, delayMs);
+    const slowUrl = new URL(url);
+    slowUrl.hostname = '127.0.0.1';
+    slowUrl.port = String(proxy.port);
+    const slow = await openDatabase({ url: slowUrl.toString() }, { poolSize: 1 });
+    try {
+      await slow.db.execute(sql`select 1`); // the connection's handshake, outside the measurement
+      const roundTripsOf = async (transaction: () => Promise<unknown>) => {
+        const t0 = performance.now();
+        await transaction();
+        return Math.round((performance.now() - t0) / (2 * delayMs));
+      };
+      const pipelined = await roundTripsOf(() =>
+        pipelinedTransaction(slow.db, async (tx, commitWithNextStatement) => {
+          await tx.execute(sql`select id from ${table} where id = 1 for update`);
+          commitWithNextStatement();
+          await tx.execute(sql`insert into ${table} (id) values (9)`);
+        }),
+      );
+      // The same through drizzle's transaction(): BEGIN, select, insert, COMMIT.
+      const plain = await roundTripsOf(() =>
+        slow.db.transaction(async (tx) => {
+          await tx.execute(sql`select id from ${table} where id = 1 for update`);
+          await tx.execute(sql`insert into ${table} (id) values (10)`);
+        }),
+      );
+      expect({ pipelined, plain }).toEqual({ pipelined: 2, plain: 4 });
+    } finally {
+      await slow.close();
+      await proxy.close();
+    }
+    expect(await ids()).toEqual(expect.arrayContaining([9, 10]));
+  });
+});

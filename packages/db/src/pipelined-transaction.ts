@@ -1,0 +1,111 @@
+import { NodePgSession, NodePgTransaction } from 'drizzle-orm/node-postgres';
+import type { PgDialect } from 'drizzle-orm/pg-core';
+import type { RelationalSchemaConfig, TablesRelationalConfig } from 'drizzle-orm/relations';
+import pg from 'pg';
+import type { Database, DatabaseTransaction } from './open-database.ts';
+
+/**
+ * Marks the body's next statement as its last: COMMIT is sent right behind it, in the same
+ * round trip. A statement issued after that fails.
+ */
+export type CommitWithNextStatement = () => void;
+
+/**
+ * Runs `body` in a transaction whose BEGIN and COMMIT cost no round trip of their own: BEGIN is
+ * written to the connection together with the body's first statement, and COMMIT together with
+ * the statement the body marks as its last (node-postgres' pipeline mode; each statement keeps
+ * its own Sync, so an error still ends only its own statement and aborts the transaction).
+ *
+ * Why: the orchestrator's apply is a short transaction of three statements on the hop's critical
+ * path; a stand-alone BEGIN and COMMIT were two of its five round trips.
+ *
+ * The body must start with a read (its row locks, typically): were BEGIN to fail, that statement
+ * would have run outside a transaction, and its result is then rejected with BEGIN's error. On
+ * PGlite (one connection, in process: no round trips to save) this is a plain transaction.
+ */
+export async function pipelinedTransaction<T>(db: Database, body: (tx: DatabaseTransaction, commitWithNextStatement: CommitWithNextStatement) => Promise<T>): Promise<T> {
+  const pool = (db as { $client?: unknown }).$client;
+  if (!(pool instanceof pg.Pool)) return db.transaction((tx) => body(tx, () => {}));
+
+  const client = await pool.connect();
+  // Pipeline mode is a constructor option of node-postgres' Client; it is switched here only on
+  // an idle client (nothing queued or in flight) and back before the client returns to the pool,
+  // so no other user of the pool ever sees a pipelined connection.
+  setPipelined(client, true);
+  let begin: Promise<unknown> | undefined = handled(client.query('begin'));
+  let commit: Promise<pg.QueryResult> | undefined;
+  let commitNext = false;
+  let broken: Error | undefined;
+
+  const pipelinedClient = {
+    query(config: pg.QueryConfig, values?: unknown[]): Promise<pg.QueryResult> {
+      if (commit) return Promise.reject(new Error('pipelinedTransaction: a statement after the one marked last (the transaction is committing)'));
+      const result = client.query(config, values);
+      if (commitNext) commit = handled(client.query('commit'));
+      if (begin === undefined) return result;
+      // Answers arrive in order: by the time this statement's does, BEGIN's has.
+      const first = Promise.all([begin, result]).then(([, r]) => r);
+      begin = undefined;
+      return first;
+    },
+  };
+  const tx = transactionOver(db, pipelinedClient);
+  try {
+    const value = await body(tx, () => {
+      commitNext = true;
+    });
+    if (begin !== undefined) await begin; // the body sent no statement
+    const committed = await (commit ?? client.query('commit'));
+    // COMMIT in an aborted transaction is not an error: it answers ROLLBACK.
+    if (committed.command !== 'COMMIT') throw new Error(`pipelinedTransaction: the transaction ended in ${committed.command}, not COMMIT`);
+    return value;
+  } catch (error) {
+    await settle(begin);
+    if (commit) await settle(commit);
+    else await client.query('rollback').catch((e: Error) => (broken = e));
+    throw error;
+  } finally {
+    setPipelined(client, false);
+    client.release(broken);
+  }
+}
+
+/** Marks a statement's failure as handled: it is read later (or by another statement's answer). */
+function handled<P extends Promise<unknown>>(statement: P): P {
+  statement.catch(() => {});
+  return statement;
+}
+
+/** Waits for a statement already sent, whatever its outcome (its error is someone else's). */
+async function settle(statement: Promise<unknown> | undefined): Promise<void> {
+  await statement?.then(
+    () => undefined,
+    () => undefined,
+  );
+}
+
+function setPipelined(client: pg.PoolClient, on: boolean): void {
+  (client as { pipeline: boolean }).pipeline = on;
+}
+
+interface DrizzleInternals {
+  dialect: PgDialect;
+  session: { options: object };
+  _: { fullSchema: Record<string, unknown>; schema: TablesRelationalConfig; tableNamesMap: Record<string, string> };
+}
+
+/**
+ * A drizzle transaction over `client`, built as drizzle's own `transaction()` builds one (a
+ * session on the checked-out client, and a transaction object on it) but without its BEGIN and
+ * COMMIT. Per call it costs two small objects; `drizzle()` itself would re-read the schema.
+ */
+function transactionOver(db: Database, client: { query: pg.PoolClient['query'] } | object): DatabaseTransaction {
+  const internals = db as unknown as DrizzleInternals;
+  const schema: RelationalSchemaConfig<TablesRelationalConfig> = {
+    fullSchema: internals._.fullSchema,
+    schema: internals._.schema,
+    tableNamesMap: internals._.tableNamesMap,
+  };
+  const session = new NodePgSession(client as pg.PoolClient, internals.dialect, schema, internals.session.options);
+  return new NodePgTransaction(internals.dialect, session, schema) as unknown as DatabaseTransaction;
+}
