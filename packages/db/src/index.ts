@@ -14,6 +14,7 @@ export {
 export { migrateDatabase, migrationsDigest, migrationsFolder } from './migrate-database.ts';
 export { executeRows } from './execute-rows.ts';
 export { pipelinedTransaction, type CommitWithNextStatement } from './pipelined-transaction.ts';
+export { countRoundTrips, type RoundTripCounter } from './round-trip-counter.ts';
 export { insertRowsSql, updateRowsSql, type InsertRowsOptions } from './recordset-sql.ts';
 export { listen, type ListenOptions, type ListenSource } from './listen.ts';
 export { dumpSchema } from './dump-schema.ts';

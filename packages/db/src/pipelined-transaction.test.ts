@@ -1,47 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
-import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { executeRows } from './execute-rows.ts';
 import { sql } from './index.ts';
 import { openDatabase, type DatabaseHandle } from './open-database.ts';
 import { pipelinedTransaction } from './pipelined-transaction.ts';
+import { countRoundTrips } from './round-trip-counter.ts';
 
 declare module 'vitest' {
   interface ProvidedContext {
     /** Provided by packages/testing/src/global-setup.ts (this package cannot depend on it). */
     pwDatabaseUrl: string;
   }
-}
-
-/** A TCP proxy to Postgres that holds every chunk `delayMs` in each direction: a slow network. */
-async function slowProxy(target: URL, delayMs: number): Promise<{ port: number; close(): Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(Number(target.port || 5432), target.hostname);
-    // Without it, Nagle's algorithm would hold a chunk for the ACK of the one before (40 ms).
-    client.setNoDelay(true);
-    upstream.setNoDelay(true);
-    for (const [from, to] of [
-      [client, upstream],
-      [upstream, client],
-    ] as const) {
-      sockets.add(from);
-      // Timers of equal delay fire in the order they were set: the byte stream stays in order.
-      from.on('data', (chunk) => setTimeout(() => to.writable && to.write(chunk), delayMs));
-      from.on('close', () => setTimeout(() => to.destroy(), delayMs));
-      from.on('error', () => to.destroy());
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
 }
 
 describe('pipelinedTransaction on node-postgres', () => {
@@ -127,23 +96,17 @@ describe('pipelinedTransaction on node-postgres', () => {
     expect(await ids()).toEqual([1, 2, 6, 8]);
   });
 
-  it('costs one round trip per statement: BEGIN and COMMIT ride along (measured across a slow link)', async () => {
-    const delayMs = 40; // each way: a round trip costs 80 ms, far above anything else here
-    const url = new URL(inject('pwDatabaseUrl'));
-    const proxy = await slowProxy(url, delayMs);
-    const slowUrl = new URL(url);
-    slowUrl.hostname = '127.0.0.1';
-    slowUrl.port = String(proxy.port);
-    const slow = await openDatabase({ url: slowUrl.toString() }, { poolSize: 1 });
+  it('costs one round trip per statement: BEGIN and COMMIT ride along', async () => {
+    const counted = await openDatabase({ url: inject('pwDatabaseUrl') }, { poolSize: 1 });
+    const roundTrips = countRoundTrips(counted);
     try {
-      await slow.db.execute(sql`select 1`); // the connection's handshake, outside the measurement
       const roundTripsOf = async (transaction: () => Promise<unknown>) => {
-        const t0 = performance.now();
+        roundTrips.reset();
         await transaction();
-        return Math.round((performance.now() - t0) / (2 * delayMs));
+        return roundTrips.count;
       };
       const pipelined = await roundTripsOf(() =>
-        pipelinedTransaction(slow.db, async (tx, commitWithNextStatement) => {
+        pipelinedTransaction(counted.db, async (tx, commitWithNextStatement) => {
           await tx.execute(sql`select id from ${table} where id = 1 for update`);
           commitWithNextStatement();
           await tx.execute(sql`insert into ${table} (id) values (9)`);
@@ -151,15 +114,14 @@ describe('pipelinedTransaction on node-postgres', () => {
       );
       // The same through drizzle's transaction(): BEGIN, select, insert, COMMIT.
       const plain = await roundTripsOf(() =>
-        slow.db.transaction(async (tx) => {
+        counted.db.transaction(async (tx) => {
           await tx.execute(sql`select id from ${table} where id = 1 for update`);
           await tx.execute(sql`insert into ${table} (id) values (10)`);
         }),
       );
       expect({ pipelined, plain }).toEqual({ pipelined: 2, plain: 4 });
     } finally {
-      await slow.close();
-      await proxy.close();
+      await counted.close();
     }
     expect(await ids()).toEqual(expect.arrayContaining([9, 10]));
   });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { planPipeline, type ArtifactRef, type StageCatalog, type StageDescriptor } from '@pipewright/core';
-import { and, artifacts, attempts, eq, lineageEdges, metrics, outbox, runs, stageRuns, type Database } from '@pipewright/db';
+import { and, artifacts, attempts, countRoundTrips, eq, lineageEdges, metrics, openDatabase, outbox, runs, stageRuns, type Database } from '@pipewright/db';
 import { openRedis, QueueProducer, type StageEvent, type StageJob } from '@pipewright/queue';
 import { cleanupRedisPrefix, createTestDatabase, testQueuePrefix, testRedisUrl, type TestDatabase } from '@pipewright/testing';
 import { applyEventsOfRuns, applyStageEvent } from './apply-stage-event.ts';
@@ -287,6 +287,43 @@ describe('run engine on real Postgres', () => {
     expect((await applyStageEvent(db, done)).outcome).toBe('stale');
     const rows = await db.select().from(metrics).where(and(eq(metrics.attemptId, source.attemptId), eq(metrics.kind, 'series')));
     expect(rows.map((r) => [r.step, r.value]).sort((x, y) => (x[0] as number) - (y[0] as number))).toEqual([1, 2, 3, 4].map((s) => [s, 1 / s]));
+  });
+
+  it("reads a success's dependents in the lock's round trip, and reads them again where the guess of success did not hold", async () => {
+    // A handle of its own that records every statement.
+    const statements: string[] = [];
+    const logged = await openDatabase({ url: database.url }, { poolSize: 1, logger: { logQuery: (query) => statements.push(query) } });
+    const roundTrips = countRoundTrips(logged);
+    try {
+      const dependentsReads = () => statements.filter((q) => q.includes('jsonb_array_elements_text(stage_runs.needs)')).length;
+      await db.delete(outbox);
+      const { runId } = await submitRun(logged.db, { plan: plan(diamond), spec: diamond });
+      const [source] = await queuedJobs(db);
+      if (!source) throw new Error('no source job');
+      await db.delete(outbox);
+
+      statements.length = 0;
+      roundTrips.reset();
+      expect((await applyStageEvent(logged.db, succeeded(source, { data: ref(1) }))).outcome).toBe('applied');
+      expect(dependentsReads()).toBe(1); // the guess, used
+      // BEGIN, the locks and the dependents together; the writes and COMMIT together.
+      expect(roundTrips.count).toBe(2);
+      const fanOut = await queuedJobs(db);
+      expect(fanOut.map((j) => j.stageKey).sort()).toEqual(['a', 'b']);
+      await db.delete(outbox);
+
+      // A success without its declared output fails the stage: the guess is read, then set aside.
+      const a = fanOut.find((j) => j.stageKey === 'a');
+      if (!a) throw new Error('no job for a');
+      statements.length = 0;
+      expect((await applyStageEvent(logged.db, succeeded(a, {}))).outcome).toBe('applied');
+      // The guess, then a's dependents read again (a failed), then those of the join it skipped.
+      expect(dependentsReads()).toBe(3);
+      const stages = await db.select().from(stageRuns).where(eq(stageRuns.runId, runId));
+      expect(Object.fromEntries(stages.map((st) => [st.stageKey, st.status]))).toMatchObject({ a: 'FAILED', join: 'SKIPPED' });
+    } finally {
+      await logged.close();
+    }
   });
 
   it('relays the outbox to BullMQ with deterministic job ids, so a second publish adds nothing', async () => {

@@ -1,0 +1,44 @@
+import type { Socket } from 'node:net';
+import { driverOf, type DatabaseHandle } from './open-database.ts';
+
+/** Counts the round trips a handle's connections make. */
+export interface RoundTripCounter {
+  /** Round trips since the counter was attached or last reset. */
+  readonly count: number;
+  reset(): void;
+}
+
+/**
+ * Counts round trips to Postgres on the connections `handle` opens from now on: a round trip is a
+ * burst of writes after the server last answered, so statements pipelined together count once
+ * and a statement sent after waiting for the previous answer counts again. Deterministic (no
+ * timing), for tests and diagnostics that check how many times a code path waits on the server.
+ * PGlite makes no round trips: it counts none.
+ */
+export function countRoundTrips(handle: DatabaseHandle): RoundTripCounter {
+  let count = 0;
+  const driver = driverOf(handle);
+  if (driver.kind === 'pg') {
+    driver.pool.on('connect', (client) => {
+      const socket = (client as unknown as { connection: { stream: Socket } }).connection.stream;
+      let answered = true;
+      socket.on('data', () => {
+        answered = true;
+      });
+      const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
+      socket.write = ((...args: unknown[]) => {
+        if (answered) count += 1;
+        answered = false;
+        return write(...args);
+      }) as Socket['write'];
+    });
+  }
+  return {
+    get count() {
+      return count;
+    },
+    reset() {
+      count = 0;
+    },
+  };
+}
