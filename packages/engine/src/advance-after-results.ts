@@ -64,7 +64,7 @@ export async function advanceAfterResults(tx: Database, run: RunRow, input: Adva
       continue;
     }
 
-    const found = await dependentsOf(tx, frontier, changes, input.prefetched);
+    const found = await dependentsOf(tx, run.id, frontier, changes, input.prefetched);
     const candidates = adopt(found.map((c) => c.stage));
     const needsOf = new Map(found.map((c) => [c.stage.id, { blocked: c.blocking > 0, satisfied: c.unsatisfied === 0 }]));
     const runnable = candidates.filter((c) => c.status === 'PENDING' && (needsOf.get(c.id)?.blocked || needsOf.get(c.id)?.satisfied));
@@ -180,24 +180,24 @@ export interface PrefetchedDependents {
   found: Dependent[];
 }
 
-async function dependentsOf(tx: Database, frontier: StageRow[], changes: RunChangeSet, prefetched: PrefetchedDependents | undefined): Promise<Dependent[]> {
+async function dependentsOf(tx: Database, runId: string, frontier: StageRow[], changes: RunChangeSet, prefetched: PrefetchedDependents | undefined): Promise<Dependent[]> {
   const overrides = changes.statusOverrides();
   const ids = frontier.map((s) => s.id);
   const found =
-    prefetched && sameKeys(prefetched.frontier, ids) && sameRecord(prefetched.overrides, overrides) ? prefetched.found : await selectDependents(tx, ids, overrides);
+    prefetched && sameKeys(prefetched.frontier, ids) && sameRecord(prefetched.overrides, overrides) ? prefetched.found : await selectDependents(tx, [runId], ids, overrides);
   // Instances of a group share their group's needs, and are decided with it, never alone.
   const keys = new Set(found.map((c) => c.stage.stageKey));
   return found.filter((c) => c.stage.parentKey === null || !keys.has(c.stage.parentKey));
 }
 
 /**
- * The PENDING stages that need one of the `frontier` stages (ids, of any runs), each with how
+ * The PENDING stages that need one of the `frontier` stages (ids, of the runs `runIds`), each with how
  * many of its needs are not satisfied and how many block it, in one query, ordered by run and
  * position. Statuses in `overrides` (stage id -> status) are read over the stored ones. Each need
  * is found by the (run_id, stage_key) index, so a wide fan-in costs index probes, not a scan per
  * candidate. Sent ahead of time (pipelined behind the run lock), it costs no round trip.
  */
-export function selectDependents(tx: Database, frontier: string[], overrides: Record<string, string>): Promise<Dependent[]> {
+export function selectDependents(tx: Database, runIds: string[], frontier: string[], overrides: Record<string, string>): Promise<Dependent[]> {
   const json = JSON.stringify(overrides);
   const needSeen = statusSeen(json, 'n');
   return tx
@@ -215,12 +215,15 @@ export function selectDependents(tx: Database, frontier: string[], overrides: Re
     .from(stageRuns)
     .where(
       and(
-        sql`${stageRuns.runId} in (select f.run_id from stage_runs f where f.id = any(${sql.param(frontier)}::uuid[]))`,
+        // The runs by value, not by a subquery: with one, the planner chose to scan the table.
+        sql`${stageRuns.runId} = any(${sql.param(runIds)}::uuid[])`,
         sql`${statusSeen(json, 'stage_runs')} = 'PENDING'`,
         sql`exists (select 1 from stage_runs f where f.id = any(${sql.param(frontier)}::uuid[]) and f.run_id = stage_runs.run_id and stage_runs.needs ? f.stage_key)`,
       ),
     )
     .orderBy(asc(stageRuns.runId), asc(stageRuns.position), asc(stageRuns.stageKey))
+    // Named (its text never varies): parsed once per connection, and planned only until
+    // Postgres settles on a generic plan; planning was as costly as running it.
     .execute()
     .then((rows) => rows.map((r) => ({ stage: r.stage, unsatisfied: r.needs.unsatisfied, blocking: r.needs.blocking })));
 }

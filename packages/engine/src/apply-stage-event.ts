@@ -77,12 +77,14 @@ export async function applyEventsOfRuns(
     // before the wait for the run lock, and a result applied meanwhile would look unapplied.
     const runIds = [...new Set(batches.map((b) => b.runId))];
     const attemptIds = [...new Set(batches.flatMap((b) => b.events.map((e) => e.attemptId)))];
+    // A named statement, of one text whatever the batch's size (arrays, not lists): each
+    // connection parses it once, and Postgres stops planning it after a few executions.
     const locking = tx
       .select({ run: runs, attempt: attempts, stage: stageRuns })
       .from(runs)
-      .innerJoin(attempts, and(eq(attempts.runId, runs.id), inArray(attempts.id, attemptIds)))
+      .innerJoin(attempts, and(eq(attempts.runId, runs.id), sql`${attempts.id} = any(${sql.param(attemptIds)}::uuid[])`))
       .innerJoin(stageRuns, eq(stageRuns.id, attempts.stageRunId))
-      .where(runIds.length === 1 ? eq(runs.id, runIds[0] as string) : inArray(runs.id, runIds))
+      .where(sql`${runs.id} = any(${sql.param(runIds)}::uuid[])`)
       .orderBy(asc(runs.id), asc(attempts.id))
       .for('update', { of: [runs, attempts, stageRuns] })
       .execute();
@@ -152,7 +154,7 @@ function guessDependents(tx: Database, batches: { runId: string; events: Termina
   }
   const frontier = [...frontierOf.values()].flatMap((set) => [...set]);
   if (frontier.length === 0) return undefined;
-  const found = selectDependents(tx, frontier, Object.fromEntries(frontier.map((id) => [id, 'SUCCEEDED'])));
+  const found = selectDependents(tx, [...frontierOf.keys()], frontier, Object.fromEntries(frontier.map((id) => [id, 'SUCCEEDED'])));
   found.catch(() => {}); // its failure aborts the transaction: the statements after it report that
   return {
     async forRun(runId: string): Promise<PrefetchedDependents | undefined> {
