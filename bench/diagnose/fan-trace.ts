@@ -5,8 +5,7 @@
  * run alone (not the start-up) goes to FILE, for `summarize-profile.ts`; `--no-trace` leaves the
  * spans out. `tsx bench/diagnose/fan-trace.ts [--width 1000] [--profile f.cpuprofile] [--no-trace]`
  */
-import { writeFile } from 'node:fs/promises';
-import { Session } from 'node:inspector/promises';
+import { startCpuProfile } from './cpu-profile.ts';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { serverCpuMs, statementTotals, tracer, transactions } from './trace-spans.ts';
@@ -22,23 +21,14 @@ try {
   await waitRunEnded(ctx, stack.pool, await submit(stack.url, fanSpec(10)), 60_000);
   const cpu0 = process.cpuUsage();
   const s0 = await serverCpuMs();
-  const session = values.profile ? new Session() : undefined;
-  if (session) {
-    session.connect();
-    await session.post('Profiler.enable');
-    await session.post('Profiler.start');
-  }
+  const profiling = values.profile ? await startCpuProfile(values.profile) : undefined;
   const w0 = performance.now();
   tracer.on = !values['no-trace'];
   const runId = await submit(stack.url, fanSpec(width));
   await waitRunEnded(ctx, stack.pool, runId, 900_000, 50);
   tracer.on = false;
   const wall = performance.now() - w0;
-  if (session && values.profile) {
-    const { profile } = await session.post('Profiler.stop');
-    await writeFile(values.profile, JSON.stringify(profile));
-    session.disconnect();
-  }
+  await profiling?.stop();
   const cpu = process.cpuUsage(cpu0);
   const s1 = await serverCpuMs();
   console.log(`1 -> ${width} -> 1: wall ${(wall / 1000).toFixed(1)} s; CPU: this process ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, postgres ${((s1.postgres - s0.postgres) / 1000).toFixed(1)} s, redis ${((s1.redis - s0.redis) / 1000).toFixed(1)} s`);

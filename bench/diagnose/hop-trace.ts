@@ -3,17 +3,19 @@
  * timing spans around every Postgres statement (grouped into transactions per connection), every
  * BullMQ add, every event publish and the stage handler; prints the critical path of a hop,
  * segment by segment. Spans cost a little time themselves: compare segments, not totals.
- * `tsx bench/diagnose/hop-trace.ts [--chains 3]`
+ * With `--profile FILE`, a V8 CPU profile of the chains alone goes to FILE (`summarize-profile.ts`).
+ * `tsx bench/diagnose/hop-trace.ts [--chains 3] [--profile f.cpuprofile]`
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { startCpuProfile } from './cpu-profile.ts';
 import { tracer, transactions, type Span } from './trace-spans.ts';
 import { BenchContext } from '../support/context.ts';
 import { chainSpec } from '../support/pipelines.ts';
 import { startPipewright, submit, waitRunEnded } from '../support/stack.ts';
 import { ms, summarize } from '../support/stats.ts';
 
-const { values } = parseArgs({ options: { chains: { type: 'string', default: '3' } } });
+const { values } = parseArgs({ options: { chains: { type: 'string', default: '3' }, profile: { type: 'string' } } });
 const chains = Number(values.chains);
 const ctx = new BenchContext('hop-trace', { quick: true, layout: 'inproc' });
 try {
@@ -23,6 +25,7 @@ try {
   const add = (k: string, v: number) => (segments[k] ??= []).push(v);
   let cpuTotal = 0;
   let wallTotal = 0;
+  const profiling = values.profile ? await startCpuProfile(values.profile) : undefined;
   for (let c = 0; c < chains; c += 1) {
     tracer.spans.length = 0;
     const cpu0 = process.cpuUsage();
@@ -59,6 +62,7 @@ try {
       add('total: handler end -> next started', started.t0 - end.t0);
     }
   }
+  await profiling?.stop();
   console.log(`${chains} chains of 100: wall ${ms(wallTotal / chains / 100)} per stage; this process' CPU ${((cpuTotal / wallTotal) * 100).toFixed(0)}% of one core`);
   console.log('segment | p50 | mean | p90');
   for (const [k, v] of Object.entries(segments).sort()) {
