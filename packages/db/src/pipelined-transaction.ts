@@ -19,9 +19,10 @@ export type CommitWithNextStatement = () => void;
  * Why: the orchestrator's apply is a short transaction of three statements on the hop's critical
  * path; a stand-alone BEGIN and COMMIT were two of its five round trips.
  *
- * The body must start with a read (its row locks, typically): were BEGIN to fail, that statement
- * would have run outside a transaction, and its result is then rejected with BEGIN's error. On
- * PGlite (one connection, in process: no round trips to save) this is a plain transaction.
+ * BEGIN does not wait for its answer. It fails only where the statements behind it fail too (a
+ * lost connection, a server shutting down); its error, if any, is what the first statement's
+ * result rejects with. On PGlite (one connection, in process: no round trips to save) this is a
+ * plain transaction.
  */
 export async function pipelinedTransaction<T>(db: Database, body: (tx: DatabaseTransaction, commitWithNextStatement: CommitWithNextStatement) => Promise<T>): Promise<T> {
   const pool = (db as { $client?: unknown }).$client;

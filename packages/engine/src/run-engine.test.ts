@@ -289,15 +289,19 @@ describe('run engine on real Postgres', () => {
     expect(rows.map((r) => [r.step, r.value]).sort((x, y) => (x[0] as number) - (y[0] as number))).toEqual([1, 2, 3, 4].map((s) => [s, 1 / s]));
   });
 
-  it("reads a success's dependents in the lock's round trip, and reads them again where the guess of success did not hold", async () => {
+  it("submits a known spec in one round trip; reads a success's dependents in the lock's, and again where the guess of success did not hold", async () => {
     // A handle of its own that records every statement.
     const statements: string[] = [];
     const logged = await openDatabase({ url: database.url }, { poolSize: 1, logger: { logQuery: (query) => statements.push(query) } });
     const roundTrips = countRoundTrips(logged);
     try {
       const dependentsReads = () => statements.filter((q) => q.includes('jsonb_array_elements_text(stage_runs.needs)')).length;
+      await submitRun(logged.db, { plan: plan(diamond), spec: diamond });
       await db.delete(outbox);
+      // The spec's version is known now: a submit is one statement, with its BEGIN and COMMIT.
+      roundTrips.reset();
       const { runId } = await submitRun(logged.db, { plan: plan(diamond), spec: diamond });
+      expect(roundTrips.count).toBe(1);
       const [source] = await queuedJobs(db);
       if (!source) throw new Error('no source job');
       await db.delete(outbox);

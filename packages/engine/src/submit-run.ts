@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { canonicalJson, type PipelinePlan, type RunStatus } from '@pipewright/core';
 import { createHash } from 'node:crypto';
-import { and, desc, eq, or, pipelines, runs, sql, type Database, type RunRow, type StageRow, type PipelineRow } from '@pipewright/db';
+import { and, desc, eq, or, pipelinedTransaction, pipelines, runs, sql, type Database, type RunRow, type StageRow, type PipelineRow } from '@pipewright/db';
 import { advanceRun, type AdvanceResult } from './advance-run.ts';
 import { findIdempotentRun, recordIdempotencyKey, type IdempotencyKey } from './claim-idempotency-key.ts';
 import { takeOutboxJobs, type PendingJob } from './outbox-collector.ts';
@@ -70,7 +70,7 @@ async function pipelineVersion(tx: Database, name: string, digest: string, spec:
  * will start.
  */
 export async function submitRun(db: Database, input: SubmitRunInput): Promise<SubmittedRun> {
-  return db.transaction(async (tx) => {
+  return pipelinedTransaction(db, async (tx, commitWithNextStatement) => {
     const idem = input.idempotency ? { ...input.idempotency, scope: 'submit' } : undefined;
     if (idem) {
       const earlier = await findIdempotentRun(tx, idem);
@@ -83,8 +83,11 @@ export async function submitRun(db: Database, input: SubmitRunInput): Promise<Su
         return { runId: earlier, pipelineId: row?.pipelineId ?? '', pipelineVersion: row?.version ?? 0, enqueued: 0, status: row?.status ?? 'QUEUED', replayed: true, jobs: [] };
       }
     }
-    const [submitted] = await storeRuns(tx, [input], knownPipelinesOf(db));
-    if (idem) await recordIdempotencyKey(tx, idem, (submitted as SubmittedRun).runId);
+    const [submitted] = await storeRuns(tx, [input], knownPipelinesOf(db), idem ? () => {} : commitWithNextStatement);
+    if (idem) {
+      commitWithNextStatement();
+      await recordIdempotencyKey(tx, idem, (submitted as SubmittedRun).runId);
+    }
     return submitted as SubmittedRun;
   });
 }
@@ -98,10 +101,15 @@ export async function submitRun(db: Database, input: SubmitRunInput): Promise<Su
  */
 export async function submitRuns(db: Database, inputs: SubmitRunInput[]): Promise<SubmittedRun[]> {
   if (inputs.some((i) => i.idempotency)) throw new Error('submitRuns: an input with an Idempotency-Key goes through submitRun');
-  return db.transaction((tx) => storeRuns(tx, inputs, knownPipelinesOf(db)));
+  return pipelinedTransaction(db, (tx, commitWithNextStatement) => storeRuns(tx, inputs, knownPipelinesOf(db), commitWithNextStatement));
 }
 
-async function storeRuns(tx: Database, inputs: SubmitRunInput[], known: Map<string, PipelineRow>): Promise<SubmittedRun[]> {
+/**
+ * Writes the runs; `beforeLastStatement` is called before the statement that writes them, the
+ * transaction's last when the caller passes `commitWithNextStatement` (COMMIT rides along: a
+ * submit of a known spec is then one round trip with its BEGIN and COMMIT).
+ */
+async function storeRuns(tx: Database, inputs: SubmitRunInput[], known: Map<string, PipelineRow>, beforeLastStatement: () => void): Promise<SubmittedRun[]> {
   const digests = inputs.map((input) => `sha256:${createHash('sha256').update(canonicalJson(input.spec)).digest('hex')}`);
   const versions = await pipelineVersions(
     tx,
@@ -119,6 +127,7 @@ async function storeRuns(tx: Database, inputs: SubmitRunInput[], known: Map<stri
     changes.insertRun(run, stages);
     stored.push({ run, pipeline, changes, advanced: await advanceRun(tx, run, now, { stages, changes }) });
   }
+  beforeLastStatement();
   await flushChangeSets(
     tx,
     stored.map((s) => s.changes),
