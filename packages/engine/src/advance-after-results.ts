@@ -191,9 +191,9 @@ async function dependentsOf(tx: Database, runId: string, frontier: StageRow[], c
 }
 
 /**
- * The PENDING stages that need one of the `frontier` stages (ids, of the runs `runIds`), each with how
- * many of its needs are not satisfied and how many block it, in one query, ordered by run and
- * position. Statuses in `overrides` (stage id -> status) are read over the stored ones. Each need
+ * The PENDING stages that need one of the `frontier` stages (ids, of the runs `runIds`), each
+ * with how many of its needs are not satisfied and how many block it, in one query, ordered by
+ * run and position. Statuses in `overrides` (stage id -> status) are read over the stored ones. Each need
  * is found by the (run_id, stage_key) index, so a wide fan-in costs index probes, not a scan per
  * candidate. Sent ahead of time (pipelined behind the run lock), it costs no round trip.
  */
@@ -222,8 +222,6 @@ export function selectDependents(tx: Database, runIds: string[], frontier: strin
       ),
     )
     .orderBy(asc(stageRuns.runId), asc(stageRuns.position), asc(stageRuns.stageKey))
-    // Named (its text never varies): parsed once per connection, and planned only until
-    // Postgres settles on a generic plan; planning was as costly as running it.
     .execute()
     .then((rows) => rows.map((r) => ({ stage: r.stage, unsatisfied: r.needs.unsatisfied, blocking: r.needs.blocking })));
 }

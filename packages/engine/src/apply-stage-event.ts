@@ -77,8 +77,6 @@ export async function applyEventsOfRuns(
     // before the wait for the run lock, and a result applied meanwhile would look unapplied.
     const runIds = [...new Set(batches.map((b) => b.runId))];
     const attemptIds = [...new Set(batches.flatMap((b) => b.events.map((e) => e.attemptId)))];
-    // A named statement, of one text whatever the batch's size (arrays, not lists): each
-    // connection parses it once, and Postgres stops planning it after a few executions.
     const locking = tx
       .select({ run: runs, attempt: attempts, stage: stageRuns })
       .from(runs)
