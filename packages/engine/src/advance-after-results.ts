@@ -171,35 +171,52 @@ export interface Dependent {
 
 /**
  * The dependents of `frontier` (stage ids, of one run or several) read ahead of time, and what
- * the read assumed: used only where the step's frontier and its in-memory statuses turn out to
- * be exactly these, so the answer is the one `dependentsOf` would have given.
+ * the read assumed: which stages end this step, and which have a status changed in memory. Used
+ * only where the step turns out to match, so the answer is the one `dependentsOf` would read.
  */
 export interface PrefetchedDependents {
   frontier: ReadonlySet<string>;
-  overrides: Readonly<Record<string, string>>;
-  found: Dependent[];
+  overridden: ReadonlySet<string>;
+  stored: Dependent[];
 }
 
 async function dependentsOf(tx: Database, runId: string, frontier: StageRow[], changes: RunChangeSet, prefetched: PrefetchedDependents | undefined): Promise<Dependent[]> {
   const overrides = changes.statusOverrides();
+  const overridden = Object.keys(overrides);
   const ids = frontier.map((s) => s.id);
-  const found =
-    prefetched && sameKeys(prefetched.frontier, ids) && sameRecord(prefetched.overrides, overrides) ? prefetched.found : await selectDependents(tx, [runId], ids, overrides);
+  const stored =
+    prefetched && sameKeys(prefetched.frontier, ids) && sameKeys(prefetched.overridden, overridden) ? prefetched.stored : await selectDependents(tx, [runId], ids, overridden);
+  // The counts read leave out the needs whose status changed in memory: they are added here.
+  const byKey = changes.statusOverridesByKey();
+  const found = stored
+    .filter((d) => (overrides[d.stage.id] ?? d.stage.status) === 'PENDING')
+    .map((d) => {
+      let { unsatisfied, blocking } = d;
+      for (const key of d.stage.needs) {
+        const status = byKey.get(key);
+        if (status === undefined) continue;
+        if (!isSatisfiedStageStatus(status)) unsatisfied += 1;
+        if (BLOCKING_NEED.has(status)) blocking += 1;
+      }
+      return { stage: d.stage, unsatisfied, blocking };
+    });
   // Instances of a group share their group's needs, and are decided with it, never alone.
   const keys = new Set(found.map((c) => c.stage.stageKey));
   return found.filter((c) => c.stage.parentKey === null || !keys.has(c.stage.parentKey));
 }
 
 /**
- * The PENDING stages that need one of the `frontier` stages (ids, of the runs `runIds`), each
- * with how many of its needs are not satisfied and how many block it, in one query, ordered by
- * run and position. Statuses in `overrides` (stage id -> status) are read over the stored ones. Each need
- * is found by the (run_id, stage_key) index, so a wide fan-in costs index probes, not a scan per
- * candidate. Sent ahead of time (pipelined behind the run lock), it costs no round trip.
+ * The stages of the runs `runIds` that need one of the `frontier` stages (ids) and are PENDING
+ * (or among `overridden`, whose stored status is stale: the caller decides those), each with how
+ * many of its needs are not satisfied and how many block it, counting stored statuses and leaving
+ * out the `overridden` needs (the caller adds those from memory). One query, ordered by run and
+ * position. Each need is found by the (run_id, stage_key) index, so a wide fan-in costs index
+ * probes, not a scan per candidate. Statuses in memory used to travel as a jsonb map read per
+ * need: planning and running the 1,000-need count of a fan-in's join took 2.0 ms that way, 0.8 ms
+ * with ids left out. Sent ahead (pipelined behind the run lock), it costs no round trip.
  */
-export function selectDependents(tx: Database, runIds: string[], frontier: string[], overrides: Record<string, string>): Promise<Dependent[]> {
-  const json = JSON.stringify(overrides);
-  const needSeen = statusSeen(json, 'n');
+export function selectDependents(tx: Database, runIds: string[], frontier: string[], overridden: string[]): Promise<Dependent[]> {
+  const changed = sql`${sql.param(overridden)}::uuid[]`;
   return tx
     .select({
       stage: stageRuns,
@@ -207,17 +224,18 @@ export function selectDependents(tx: Database, runIds: string[], frontier: strin
       // columns of a one-table select unqualified, and inside the subquery they would bind to
       // its own stage_runs.
       needs: sql<{ unsatisfied: number; blocking: number }>`(select jsonb_build_object(
-            'unsatisfied', count(*) filter (where ${needSeen} not in (${SATISFIED})),
-            'blocking', count(*) filter (where ${needSeen} in (${BLOCKING})))
+            'unsatisfied', count(*) filter (where n.status not in (${SATISFIED})),
+            'blocking', count(*) filter (where n.status in (${BLOCKING})))
           from jsonb_array_elements_text(stage_runs.needs) k(key)
-          join stage_runs n on n.run_id = stage_runs.run_id and n.stage_key = k.key)`,
+          join stage_runs n on n.run_id = stage_runs.run_id and n.stage_key = k.key
+          where n.id <> all(${changed}))`,
     })
     .from(stageRuns)
     .where(
       and(
         // The runs by value, not by a subquery: with one, the planner chose to scan the table.
         sql`${stageRuns.runId} = any(${sql.param(runIds)}::uuid[])`,
-        sql`${statusSeen(json, 'stage_runs')} = 'PENDING'`,
+        sql`(${stageRuns.status} = 'PENDING' or ${stageRuns.id} = any(${changed}))`,
         sql`exists (select 1 from stage_runs f where f.id = any(${sql.param(frontier)}::uuid[]) and f.run_id = stage_runs.run_id and stage_runs.needs ? f.stage_key)`,
       ),
     )
@@ -230,7 +248,3 @@ function sameKeys(set: ReadonlySet<string>, keys: string[]): boolean {
   return set.size === keys.length && keys.every((k) => set.has(k));
 }
 
-function sameRecord(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
-  const keys = Object.keys(a);
-  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
-}

@@ -87,8 +87,8 @@ export async function applyEventsOfRuns(
       .for('update', { of: [runs, attempts, stageRuns] })
       .execute();
     // Sent right behind the lock, before its answer: the dependents of the stages the results
-    // will most likely mark SUCCEEDED. It runs once the locks are held, on a snapshot taken
-    // after them, and is used only where that guess held; it saves a round trip per run.
+    // will most likely end. It runs once the locks are held, on a snapshot taken after them, and
+    // is used only where that guess held; it saves a round trip per run.
     const guess = guessDependents(tx, batches);
     const locked = await locking;
     // No row for a run: an unknown run, or none of its events' attempts is its.
@@ -135,10 +135,11 @@ export async function applyEventsOfRuns(
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * Reads the dependents of the stages whose results report success, assuming they will be marked
- * SUCCEEDED (what a current, complete result does). `forRun` gives a run's share of the answer
- * with what it assumed, for `advanceAfterResults` to use only if its step matches; `settled`
- * waits for the statement whatever became of it (it is on the connection, ahead of the writes).
+ * Reads the dependents of the stages whose results report success, guessing that those stages,
+ * and only those, end in this step (what current results do, whether they succeed or fail for a
+ * missing output). `forRun` gives a run's share of the answer with what it assumed, for
+ * `advanceAfterResults` to use only if its step matches; `settled` waits for the statement
+ * whatever became of it (it is on the connection, ahead of the writes).
  */
 function guessDependents(tx: Database, batches: { runId: string; events: TerminalStageEvent[] }[]) {
   const frontierOf = new Map<string, Set<string>>();
@@ -152,14 +153,14 @@ function guessDependents(tx: Database, batches: { runId: string; events: Termina
   }
   const frontier = [...frontierOf.values()].flatMap((set) => [...set]);
   if (frontier.length === 0) return undefined;
-  const found = selectDependents(tx, [...frontierOf.keys()], frontier, Object.fromEntries(frontier.map((id) => [id, 'SUCCEEDED'])));
+  const found = selectDependents(tx, [...frontierOf.keys()], frontier, frontier);
   found.catch(() => {}); // its failure aborts the transaction: the statements after it report that
   return {
     async forRun(runId: string): Promise<PrefetchedDependents | undefined> {
       const mine = frontierOf.get(runId);
       if (!mine) return undefined;
-      const rows = (await found).filter((d) => d.stage.runId === runId);
-      return { frontier: mine, overrides: Object.fromEntries([...mine].map((id) => [id, 'SUCCEEDED'])), found: rows };
+      const stored = (await found).filter((d) => d.stage.runId === runId);
+      return { frontier: mine, overridden: mine, stored };
     },
     settled: () => found.then(
       () => undefined,

@@ -24,6 +24,8 @@ export interface ChangeSetJob {
  */
 export class RunChangeSet {
   private readonly stagePatches = new Map<string, Partial<StageRow> & { id: string }>();
+  /** The key of every patched stage (id -> stage key). */
+  private readonly stageKeys = new Map<string, string>();
   private readonly attemptPatches = new Map<string, Partial<AttemptRow> & { id: string }>();
   private runPatch: (Partial<RunRow> & { id: string }) | undefined;
   private newRun: RunRow | undefined;
@@ -39,6 +41,7 @@ export class RunChangeSet {
 
   patchStage(stage: StageRow, patch: Partial<StageRow>): void {
     Object.assign(stage, patch);
+    this.stageKeys.set(stage.id, stage.stageKey);
     this.stagePatches.set(stage.id, { ...this.stagePatches.get(stage.id), ...patch, id: stage.id });
   }
 
@@ -97,6 +100,13 @@ export class RunChangeSet {
     return out;
   }
 
+  /** The same statuses, by stage key (the run's stages are named by key in `needs`). */
+  statusOverridesByKey(): Map<string, StageRow['status']> {
+    const out = new Map<string, StageRow['status']>();
+    for (const [id, patch] of this.stagePatches) if (patch.status) out.set(this.stageKeys.get(id) as string, patch.status);
+    return out;
+  }
+
   get isEmpty(): boolean {
     return (
       this.stagePatches.size + this.attemptPatches.size + this.newStages.length + this.newAttempts.length + this.newEdges.length + this.newArtifacts.length + this.newMetrics.length + this.jobs.length ===
@@ -138,6 +148,7 @@ export class RunChangeSet {
   /** @internal Empties the set after its contents were written. */
   clear(): void {
     this.stagePatches.clear();
+    this.stageKeys.clear();
     this.attemptPatches.clear();
     this.runPatch = undefined;
     this.newRun = undefined;

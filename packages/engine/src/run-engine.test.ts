@@ -309,7 +309,7 @@ describe('run engine on real Postgres', () => {
     expect(rows.map((r) => [r.step, r.value]).sort((x, y) => (x[0] as number) - (y[0] as number))).toEqual([1, 2, 3, 4].map((s) => [s, 1 / s]));
   });
 
-  it("submits a known spec in one round trip; reads a success's dependents in the lock's, and again where the guess of success did not hold", async () => {
+  it("submits a known spec in one round trip; reads a result's dependents in the lock's, whether the stage succeeds or fails", async () => {
     // A handle of its own that records every statement.
     const statements: string[] = [];
     const logged = await openDatabase({ url: database.url }, { poolSize: 1, logger: { logQuery: (query) => statements.push(query) } });
@@ -336,15 +336,25 @@ describe('run engine on real Postgres', () => {
       expect(fanOut.map((j) => j.stageKey).sort()).toEqual(['a', 'b']);
       await db.delete(outbox);
 
-      // A success without its declared output fails the stage: the guess is read, then set aside.
+      // A success without its declared output fails the stage: the guess (which stages end)
+      // still holds, and the counts read take the failure from memory.
       const a = fanOut.find((j) => j.stageKey === 'a');
       if (!a) throw new Error('no job for a');
       statements.length = 0;
       expect((await applyStageEvent(logged.db, succeeded(a, {}))).outcome).toBe('applied');
-      // The guess, then a's dependents read again (a failed), then those of the join it skipped.
-      expect(dependentsReads()).toBe(3);
+      // The guess, used, then the dependents of the join it skipped.
+      expect(dependentsReads()).toBe(2);
       const stages = await db.select().from(stageRuns).where(eq(stageRuns.runId, runId));
       expect(Object.fromEntries(stages.map((st) => [st.stageKey, st.status]))).toMatchObject({ a: 'FAILED', join: 'SKIPPED' });
+
+      // A result naming another stage than its attempt's: the guess is read, then set aside.
+      const b = fanOut.find((j) => j.stageKey === 'b');
+      if (!b) throw new Error('no job for b');
+      statements.length = 0;
+      expect((await applyStageEvent(logged.db, { ...succeeded(b, { data: ref(3) }), stageRunId: a.stageRunId })).outcome).toBe('applied');
+      expect(dependentsReads()).toBe(2);
+      const [bRow] = await db.select().from(stageRuns).where(eq(stageRuns.id, b.stageRunId));
+      expect(bRow?.status).toBe('SUCCEEDED');
     } finally {
       await logged.close();
     }
