@@ -132,6 +132,25 @@ describe('run engine on real Postgres', () => {
     expect((await applyStageEvent(db, succeeded(join, { report }))).outcome).toBe('stale');
   });
 
+  it("enqueues a join once when all its parents' results are applied in one batch (every need changed in memory)", async () => {
+    await db.delete(outbox);
+    const { runId } = await submitRun(db, { plan: plan(diamond), spec: diamond });
+    const [source] = await queuedJobs(db);
+    if (!source) throw new Error('no source job');
+    await db.delete(outbox);
+    await applyStageEvent(db, succeeded(source, { data: ref(1) }));
+    const fanOut = await queuedJobs(db);
+    const [a, b] = [fanOut.find((j) => j.stageKey === 'a'), fanOut.find((j) => j.stageKey === 'b')];
+    if (!a || !b) throw new Error('missing fan-out jobs');
+    await db.delete(outbox);
+    // The dependents read leaves out both needs (their stored status is stale): the join still
+    // comes back, with its counts taken from memory.
+    const { results } = await applyEventsOfRuns(db, [{ runId, events: [succeeded(a, { data: ref(2) }), succeeded(b, { data: ref(3) })] }]);
+    expect(results[0]?.map((r) => r.outcome)).toEqual(['applied', 'applied']);
+    const joins = await queuedJobs(db);
+    expect(joins.map((j) => [j.stageKey, j.inputs.left?.digest, j.inputs.right?.digest])).toEqual([['join', ref(2).digest, ref(3).digest]]);
+  });
+
   it('takes who ran an attempt, and when it started, from a result whose start was never announced', async () => {
     await db.delete(outbox);
     const { runId } = await submitRun(db, { plan: plan(diamond), spec: diamond });
@@ -315,7 +334,7 @@ describe('run engine on real Postgres', () => {
     const logged = await openDatabase({ url: database.url }, { poolSize: 1, logger: { logQuery: (query) => statements.push(query) } });
     const roundTrips = countRoundTrips(logged);
     try {
-      const dependentsReads = () => statements.filter((q) => q.includes('jsonb_array_elements_text(stage_runs.needs)')).length;
+      const dependentsReads = () => statements.filter((q) => q.includes('jsonb_array_elements_text(cand.needs)')).length;
       await submitRun(logged.db, { plan: plan(diamond), spec: diamond });
       await db.delete(outbox);
       // The spec's version is known now: a submit is one statement, with its BEGIN and COMMIT.
