@@ -35,7 +35,7 @@ export async function fanOut(ctx: BenchContext): Promise<ResultRow[]> {
       goal: '<= 2',
       pass: ratio <= 2,
       notes: [
-        `fan-out: submit -> SUCCEEDED ${ms(pw.wallMs)} = ${ms(pw.wallMs / (width + 2))} per stage (submit took ${ms(pw.submitMs)}, the last middle stage finished ${ms(pw.lastMiddleMs)} after submit, join started ${ms(pw.joinStartMs)} after submit); baseline ${ms(base / (width + 1))} per job`,
+        `fan-out: submit -> SUCCEEDED ${ms(pw.wallMs)} = ${ms(pw.wallMs / (width + 2))} per stage; after the submit (which took ${ms(pw.submitMs)}): the root finished at ${ms(pw.rootEndMs)}, the middle stages were queued by ${ms(pw.lastQueuedMs)}, started from ${ms(pw.firstMiddleMs)} and finished by ${ms(pw.lastMiddleMs)}, the join started at ${ms(pw.joinStartMs)}; baseline ${ms(base / (width + 1))} per job`,
       ],
     },
   ];
@@ -48,16 +48,25 @@ async function pipewrightFan(ctx: BenchContext, stack: PipewrightStack, width: n
   const submitMs = performance.now() - p0;
   const ended = await waitRunEnded(ctx, stack.pool, runId, 600_000, 10);
   if (ended.status !== 'SUCCEEDED') throw new Error(`fan run ${runId} ended ${ended.status}`);
-  const { rows } = await stack.pool.query<{ last_middle: Date; join_start: Date }>(
-    `select max(finished_at) filter (where stage_key like 'f%') as last_middle, max(started_at) filter (where stage_key = 'join') as join_start
+  const { rows } = await stack.pool.query<{ root_end: Date; first_middle: Date; last_queued: Date; last_middle: Date; join_start: Date }>(
+    `select max(finished_at) filter (where stage_key = 'root') as root_end,
+            min(started_at) filter (where stage_key like 'f%') as first_middle,
+            max(queued_at) filter (where stage_key like 'f%') as last_queued,
+            max(finished_at) filter (where stage_key like 'f%') as last_middle,
+            max(started_at) filter (where stage_key = 'join') as join_start
        from stage_runs where run_id = $1`,
     [runId],
   );
+  const after = (d: Date) => d.getTime() - t0;
+  const row = rows[0]!;
   return {
     wallMs: ended.finishedAt.getTime() - t0,
     submitMs,
-    lastMiddleMs: rows[0]!.last_middle.getTime() - t0,
-    joinStartMs: rows[0]!.join_start.getTime() - t0,
+    rootEndMs: after(row.root_end),
+    firstMiddleMs: after(row.first_middle),
+    lastQueuedMs: after(row.last_queued),
+    lastMiddleMs: after(row.last_middle),
+    joinStartMs: after(row.join_start),
   };
 }
 
