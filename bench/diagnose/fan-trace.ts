@@ -3,35 +3,37 @@
  * prints where the orchestrator's time goes per statement shape, per transaction kind, and the
  * CPU used by this process, Postgres and Redis. With `--profile FILE`, a V8 CPU profile of the
  * run alone (not the start-up) goes to FILE, for `summarize-profile.ts`; `--no-trace` leaves the
- * spans out. `tsx bench/diagnose/fan-trace.ts [--width 1000] [--profile f.cpuprofile] [--no-trace]`
+ * spans out; `--foreach` fans out at run time (a foreach over a list of `width` items) instead.
+ * `tsx bench/diagnose/fan-trace.ts [--width 1000] [--foreach] [--profile f.cpuprofile] [--no-trace]`
  */
 import { startCpuProfile } from './cpu-profile.ts';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { serverCpuMs, statementTotals, tracer, transactions } from './trace-spans.ts';
 import { BenchContext } from '../support/context.ts';
-import { fanSpec } from '../support/pipelines.ts';
+import { fanSpec, foreachSpec } from '../support/pipelines.ts';
 import { startPipewright, submit, waitRunEnded } from '../support/stack.ts';
 
-const { values } = parseArgs({ options: { width: { type: 'string', default: '1000' }, profile: { type: 'string' }, 'no-trace': { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { width: { type: 'string', default: '1000' }, foreach: { type: 'boolean', default: false }, profile: { type: 'string' }, 'no-trace': { type: 'boolean', default: false } } });
 const width = Number(values.width);
+const spec = values.foreach ? foreachSpec : fanSpec;
 const ctx = new BenchContext('fan-trace', { quick: true, layout: 'inproc' });
 try {
   const stack = await startPipewright(ctx, { label: 'fantrace', layout: 'inproc', workers: 2 });
-  await waitRunEnded(ctx, stack.pool, await submit(stack.url, fanSpec(10)), 60_000);
+  await waitRunEnded(ctx, stack.pool, await submit(stack.url, spec(10)), 60_000);
   const cpu0 = process.cpuUsage();
   const s0 = await serverCpuMs();
   const profiling = values.profile ? await startCpuProfile(values.profile) : undefined;
   const w0 = performance.now();
   tracer.on = !values['no-trace'];
-  const runId = await submit(stack.url, fanSpec(width));
+  const runId = await submit(stack.url, spec(width));
   await waitRunEnded(ctx, stack.pool, runId, 900_000, 50);
   tracer.on = false;
   const wall = performance.now() - w0;
   await profiling?.stop();
   const cpu = process.cpuUsage(cpu0);
   const s1 = await serverCpuMs();
-  console.log(`1 -> ${width} -> 1: wall ${(wall / 1000).toFixed(1)} s; CPU: this process ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, postgres ${((s1.postgres - s0.postgres) / 1000).toFixed(1)} s, redis ${((s1.redis - s0.redis) / 1000).toFixed(1)} s`);
+  console.log(`1 -> ${width}${values.foreach ? ' (foreach)' : ''} -> 1: wall ${(wall / 1000).toFixed(1)} s; CPU: this process ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, postgres ${((s1.postgres - s0.postgres) / 1000).toFixed(1)} s, redis ${((s1.redis - s0.redis) / 1000).toFixed(1)} s`);
   console.log('\nstatement | n | total s | mean ms | rows returned');
   for (const s of statementTotals().slice(0, 15)) console.log(`${s.what} | ${s.n} | ${(s.totalMs / 1000).toFixed(2)} | ${(s.totalMs / s.n).toFixed(2)} | ${s.rows}`);
   const txs = transactions();

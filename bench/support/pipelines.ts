@@ -1,6 +1,6 @@
 /** Pipeline specs (JSON objects) the benchmarks submit or plan. */
 
-type Stage = { id: string; uses: string; needs?: string[]; inputs?: Record<string, string>; with?: Record<string, unknown> };
+type Stage = { id: string; uses: string; needs?: string[]; inputs?: Record<string, string>; with?: Record<string, unknown>; foreach?: string };
 export interface Spec {
   apiVersion: 'pipewright/v1';
   name: string;
@@ -31,6 +31,20 @@ export function fanSpec(width: number, name = 'bench-fan'): Spec {
       { id: 'root', uses: 'util.noop@1' },
       ...middle.map((id) => ({ id, uses: 'util.noop@1', needs: ['root'] })),
       { id: 'join', uses: 'util.noop@1', needs: middle },
+    ],
+  };
+}
+
+/** The same shape fanned out at run time: a list of `width` items -> a foreach of no-ops -> join. */
+export function foreachSpec(width: number, name = 'bench-foreach'): Spec {
+  return {
+    apiVersion: 'pipewright/v1',
+    name,
+    cache: false,
+    stages: [
+      { id: 'root', uses: 'util.fanout@1', with: { count: width } },
+      { id: 'each', uses: 'util.noop@1', needs: ['root'], foreach: 'root.items' },
+      { id: 'join', uses: 'util.noop@1', needs: ['each'] },
     ],
   };
 }

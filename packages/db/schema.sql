@@ -259,6 +259,8 @@ ALTER TABLE public.stage_runs ADD CONSTRAINT stage_runs_run_id_runs_id_fk FOREIG
 
 CREATE INDEX stage_runs_cache_key_idx ON public.stage_runs USING btree (cache_key) WHERE (status = 'SUCCEEDED'::text);
 
+CREATE INDEX stage_runs_parent_idx ON public.stage_runs USING btree (run_id, parent_key) WHERE (parent_key IS NOT NULL);
+
 CREATE UNIQUE INDEX stage_runs_run_key_uq ON public.stage_runs USING btree (run_id, stage_key);
 
 CREATE INDEX stage_runs_status_idx ON public.stage_runs USING btree (status);

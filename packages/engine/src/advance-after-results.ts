@@ -1,7 +1,7 @@
 import { STAGE_STATUSES, isSatisfiedStageStatus, isTerminalStageStatus } from '@pipewright/core';
 import { and, asc, eq, executeRows, inArray, or, sql, stageRuns, type Database, type runs, type SQL, type RunRow, type StageRow } from '@pipewright/db';
 import type { AdvanceResult } from './advance-run.ts';
-import { expandForeach, settleForeachGroups } from './expand-foreach.ts';
+import { expandForeach, settleForeachGroups, settleForeachGroupsOf } from './expand-foreach.ts';
 import type { KnownArtifacts } from './resolve-stage-inputs.ts';
 import type { RunChangeSet } from './run-change-set.ts';
 import { BLOCKING_NEED, decideReadyStages, finalRunStatus, screenPendingStage } from './stage-decisions.ts';
@@ -53,12 +53,7 @@ export async function advanceAfterResults(tx: Database, run: RunRow, input: Adva
     const next: StageRow[] = [];
     // Instances that ended may end their foreach group.
     const groupKeys = [...new Set(frontier.flatMap((s) => (s.parentKey === null ? [] : [s.parentKey])))];
-    if (groupKeys.length) {
-      const family = await load(or(inArray(stageRuns.stageKey, groupKeys), inArray(stageRuns.parentKey, groupKeys)));
-      const groups = family.filter((s) => s.parentKey === null && s.status === 'RUNNING');
-      settleForeachGroups(changes, family, now);
-      next.push(...groups.filter((g) => isTerminalStageStatus(g.status)));
-    }
+    if (groupKeys.length) next.push(...(await settleForeachGroupsOf(tx, run.id, groupKeys, changes, adopt, now)));
     if (run.status === 'CANCELING') {
       frontier = next;
       continue;

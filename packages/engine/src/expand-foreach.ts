@@ -1,10 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { interpolate, isSatisfiedStageStatus, isTerminalStageStatus, type StageFailure } from '@pipewright/core';
-import { artifacts, eq, stageRuns, type Database, type RunRow, type StageRow } from '@pipewright/db';
+import { interpolate, isSatisfiedStageStatus, isTerminalStageStatus, STAGE_STATUSES, type StageFailure } from '@pipewright/core';
+import { and, artifacts, eq, inArray, isNull, sql, stageRuns, type Database, type RunRow, type StageRow } from '@pipewright/db';
 import type { KnownArtifacts } from './resolve-stage-inputs.ts';
 import type { RunChangeSet } from './run-change-set.ts';
 import { UNSTARTED_STAGE_STATE } from './unstarted-stage.ts';
 
+
+const quoted = (statuses: readonly string[]) => sql.raw(statuses.map((s) => `'${s}'`).join(', '));
+const TERMINAL = quoted(STAGE_STATUSES.filter(isTerminalStageStatus));
+const UNSUCCEEDED = quoted(STAGE_STATUSES.filter((s) => isTerminalStageStatus(s) && !isSatisfiedStageStatus(s)));
 
 /** Most instances one foreach may fan out into. */
 export const MAX_FOREACH_ITEMS = 10_000;
@@ -83,25 +87,120 @@ export async function expandForeach(
   return instances;
 }
 
+/** How the instances of one foreach group stand. */
+export interface InstanceTally {
+  total: number;
+  /** Not ended yet. */
+  open: number;
+  /** Ended without succeeding (or coming from the cache). */
+  unsucceeded: number;
+  /** Of those, how many were canceled. */
+  canceled: number;
+  /** The keys of the first few that did not succeed, in item order. */
+  firstUnsucceeded: string[];
+}
+
+const NAMED_IN_ERROR = 5;
+
 /**
- * Ends each running foreach group whose instances all ended: SUCCEEDED when every instance
- * succeeded (or came from the cache), FAILED (or CANCELED) otherwise. Its dependents then see it
- * like any other stage.
+ * The end of a running foreach group once its instances all ended: SUCCEEDED when every instance
+ * succeeded (or came from the cache), FAILED (or CANCELED) otherwise. Undefined while any runs.
+ */
+function groupEnd(tally: InstanceTally, now: Date): Partial<StageRow> | undefined {
+  if (tally.open > 0) return undefined;
+  if (tally.unsucceeded === 0) return { status: 'SUCCEEDED', finishedAt: now };
+  return {
+    status: tally.canceled === tally.unsucceeded ? 'CANCELED' : 'FAILED',
+    finishedAt: now,
+    error: failure('PW_ERR_FOREACH_ITEM_FAILED', `${tally.unsucceeded} of ${tally.total} instances did not succeed: ${tally.firstUnsucceeded.slice(0, NAMED_IN_ERROR).join(', ')}`),
+  };
+}
+
+const isRunningGroup = (s: StageRow) => s.foreach !== null && s.parentKey === null && s.status === 'RUNNING';
+const byItem = (a: StageRow, b: StageRow) => (a.itemIndex ?? 0) - (b.itemIndex ?? 0);
+
+/** Adds instances (rows in memory) to a tally. */
+function addInstances(tally: InstanceTally, instances: StageRow[]): InstanceTally {
+  const unsucceeded = instances.filter((s) => isTerminalStageStatus(s.status) && !isSatisfiedStageStatus(s.status));
+  return {
+    total: tally.total + instances.length,
+    open: tally.open + instances.filter((s) => !isTerminalStageStatus(s.status)).length,
+    unsucceeded: tally.unsucceeded + unsucceeded.length,
+    canceled: tally.canceled + unsucceeded.filter((s) => s.status === 'CANCELED').length,
+    firstUnsucceeded: [...tally.firstUnsucceeded, ...unsucceeded.sort(byItem).map((s) => s.stageKey)],
+  };
+}
+
+const EMPTY_TALLY: InstanceTally = { total: 0, open: 0, unsucceeded: 0, canceled: 0, firstUnsucceeded: [] };
+
+/**
+ * Ends each running foreach group among `stages` whose instances (also among `stages`) all
+ * ended. Its dependents then see it like any other stage.
  */
 export function settleForeachGroups(changes: RunChangeSet, stages: StageRow[], now: Date): void {
   for (const group of stages) {
-    if (!group.foreach || group.parentKey !== null || group.status !== 'RUNNING') continue;
-    const instances = stages.filter((s) => s.parentKey === group.stageKey);
-    if (!instances.every((s) => isTerminalStageStatus(s.status))) continue;
-    const failed = instances.filter((s) => !isSatisfiedStageStatus(s.status));
-    const patch: Partial<StageRow> =
-      failed.length === 0
-        ? { status: 'SUCCEEDED', finishedAt: now }
-        : {
-            status: failed.every((s) => s.status === 'CANCELED') ? 'CANCELED' : 'FAILED',
-            finishedAt: now,
-            error: failure('PW_ERR_FOREACH_ITEM_FAILED', `${failed.length} of ${instances.length} instances did not succeed: ${failed.slice(0, 5).map((s) => s.stageKey).join(', ')}`),
-          };
-    changes.patchStage(group, patch);
+    if (!isRunningGroup(group)) continue;
+    const end = groupEnd(addInstances(EMPTY_TALLY, stages.filter((s) => s.parentKey === group.stageKey)), now);
+    if (end) changes.patchStage(group, end);
   }
+}
+
+/**
+ * `settleForeachGroups` for the groups `groupKeys` of one run, without reading their instances:
+ * stored statuses are counted in SQL, and the instances whose status changed in memory are added
+ * from memory. Reading every instance each time some of them ended made a foreach fan-out
+ * quadratic: 3,000 instances took 9.7 s, 543,000 rows read. Returns the groups it ended (rows
+ * this step already held come from `adopt`).
+ */
+export async function settleForeachGroupsOf(
+  tx: Database,
+  runId: string,
+  groupKeys: string[],
+  changes: RunChangeSet,
+  adopt: (loaded: StageRow[]) => StageRow[],
+  now: Date,
+): Promise<StageRow[]> {
+  const changed = changes.stagesWithStatusOverride();
+  const overridden = sql`${sql.param(changed.map((s) => s.id))}::uuid[]`;
+  const counted = sql`(select i.parent_key,
+        count(*)::int as total,
+        count(*) filter (where i.status not in (${TERMINAL}))::int as open,
+        count(*) filter (where i.status in (${UNSUCCEEDED}))::int as unsucceeded,
+        count(*) filter (where i.status = 'CANCELED')::int as canceled,
+        (array_agg(i.stage_key order by i.item_index) filter (where i.status in (${UNSUCCEEDED})))[1:${sql.raw(String(NAMED_IN_ERROR))}] as first_unsucceeded
+      from stage_runs i
+      where i.run_id = ${runId} and i.parent_key = any(${sql.param(groupKeys)}::text[]) and i.id <> all(${overridden})
+      group by i.parent_key) as counted`;
+  const found = await tx
+    .select({
+      group: stageRuns,
+      total: sql<number | null>`counted.total`,
+      open: sql<number | null>`counted.open`,
+      unsucceeded: sql<number | null>`counted.unsucceeded`,
+      canceled: sql<number | null>`counted.canceled`,
+      firstUnsucceeded: sql<string[] | null>`counted.first_unsucceeded`,
+    })
+    .from(stageRuns)
+    .leftJoin(counted, sql`counted.parent_key = ${stageRuns.stageKey}`)
+    .where(and(eq(stageRuns.runId, runId), inArray(stageRuns.stageKey, groupKeys), isNull(stageRuns.parentKey)));
+  const ended: StageRow[] = [];
+  adopt(found.map((f) => f.group)).forEach((group, i) => {
+    if (!isRunningGroup(group)) return;
+    const f = found[i] as (typeof found)[number];
+    const stored: InstanceTally = { total: f.total ?? 0, open: f.open ?? 0, unsucceeded: f.unsucceeded ?? 0, canceled: f.canceled ?? 0, firstUnsucceeded: [] };
+    const tally = addInstances(stored, changed.filter((s) => s.parentKey === group.stageKey));
+    // The error names the first few in item order, stored or in memory alike.
+    const named = new Set(tally.firstUnsucceeded);
+    const keys = [...(f.firstUnsucceeded ?? []).filter((k) => !named.has(k)), ...tally.firstUnsucceeded];
+    const end = groupEnd({ ...tally, firstUnsucceeded: keys.sort((a, b) => itemIndexOf(a) - itemIndexOf(b)) }, now);
+    if (!end) return;
+    changes.patchStage(group, end);
+    ended.push(group);
+  });
+  return ended;
+}
+
+/** `each[12]` -> 12. */
+function itemIndexOf(key: string): number {
+  return Number(/\[(\d+)\]$/.exec(key)?.[1] ?? 0);
 }

@@ -24,8 +24,8 @@ export interface ChangeSetJob {
  */
 export class RunChangeSet {
   private readonly stagePatches = new Map<string, Partial<StageRow> & { id: string }>();
-  /** The key of every patched stage (id -> stage key). */
-  private readonly stageKeys = new Map<string, string>();
+  /** Every patched stage's row, as patched (id -> row). */
+  private readonly patchedStages = new Map<string, StageRow>();
   private readonly attemptPatches = new Map<string, Partial<AttemptRow> & { id: string }>();
   private runPatch: (Partial<RunRow> & { id: string }) | undefined;
   private newRun: RunRow | undefined;
@@ -41,7 +41,7 @@ export class RunChangeSet {
 
   patchStage(stage: StageRow, patch: Partial<StageRow>): void {
     Object.assign(stage, patch);
-    this.stageKeys.set(stage.id, stage.stageKey);
+    this.patchedStages.set(stage.id, stage);
     this.stagePatches.set(stage.id, { ...this.stagePatches.get(stage.id), ...patch, id: stage.id });
   }
 
@@ -103,8 +103,13 @@ export class RunChangeSet {
   /** The same statuses, by stage key (the run's stages are named by key in `needs`). */
   statusOverridesByKey(): Map<string, StageRow['status']> {
     const out = new Map<string, StageRow['status']>();
-    for (const [id, patch] of this.stagePatches) if (patch.status) out.set(this.stageKeys.get(id) as string, patch.status);
+    for (const [id, patch] of this.stagePatches) if (patch.status) out.set((this.patchedStages.get(id) as StageRow).stageKey, patch.status);
     return out;
+  }
+
+  /** The rows (as patched) of the stages whose status changed in memory. */
+  stagesWithStatusOverride(): StageRow[] {
+    return [...this.stagePatches.values()].filter((p) => p.status !== undefined).map((p) => this.patchedStages.get(p.id) as StageRow);
   }
 
   get isEmpty(): boolean {
@@ -148,7 +153,7 @@ export class RunChangeSet {
   /** @internal Empties the set after its contents were written. */
   clear(): void {
     this.stagePatches.clear();
-    this.stageKeys.clear();
+    this.patchedStages.clear();
     this.attemptPatches.clear();
     this.runPatch = undefined;
     this.newRun = undefined;

@@ -50,6 +50,8 @@ export const stageRuns = pgTable(
   (t) => [
     uniqueIndex('stage_runs_run_key_uq').on(t.runId, t.stageKey),
     index('stage_runs_status_idx').on(t.status),
+    // A foreach group's instances, counted by status each time some of them end.
+    index('stage_runs_parent_idx').on(t.runId, t.parentKey).where(sql`${t.parentKey} is not null`),
     // Cache lookups: only successful rows can be hits.
     index('stage_runs_cache_key_idx').on(t.cacheKey).where(sql`${t.status} = 'SUCCEEDED'`),
     // The previous execution of a stage, to explain a cache miss.

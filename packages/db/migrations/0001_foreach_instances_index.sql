@@ -1,0 +1,1 @@
+CREATE INDEX "stage_runs_parent_idx" ON "stage_runs" USING btree ("run_id","parent_key") WHERE "stage_runs"."parent_key" is not null;
