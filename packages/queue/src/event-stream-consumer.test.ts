@@ -77,7 +77,9 @@ describe('EventStreamConsumer', () => {
     await until('five events', () => seen.length === 5);
     expect(seen).toEqual(['a1/0', 'a1/1', 'a1/2', 'a1/3', 'a1/4']);
     await until('the stream to be empty', async () => (await connection.xlen(key)) === 0);
-    expect(await readEventStreamStats(connection, prefix)).toEqual({ waiting: 0, active: 0, paused: false });
+    // Each acknowledgement counts its events in the same round trip, for the throughput.
+    await until('the five counted', async () => (await readEventStreamStats(connection, prefix)).handledLastMinute === 5);
+    expect(await readEventStreamStats(connection, prefix)).toEqual({ waiting: 0, active: 0, paused: false, handledLastMinute: 5 });
   });
 
   it('retries a failing apply, and a live consumer claims what a failed one left pending', async () => {
@@ -153,7 +155,7 @@ describe('EventStreamConsumer', () => {
     await producer.publishEvent(progress('held'));
     await new Promise((r) => setTimeout(r, 600));
     expect(applied).toEqual([]);
-    expect(await readEventStreamStats(connection, prefix)).toEqual({ waiting: 1, active: 0, paused: true });
+    expect(await readEventStreamStats(connection, prefix)).toEqual({ waiting: 1, active: 0, paused: true, handledLastMinute: 0 });
     expect((await peekEvents(connection, prefix)).map((e) => e.attemptId)).toEqual(['held']);
     await connection.del(eventStreamPausedKey(prefix));
     await until('the event after resume', () => applied.length === 1);

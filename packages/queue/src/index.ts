@@ -1,4 +1,4 @@
-export { DEFAULT_QUEUE_PREFIX, EVENTS_QUEUE, EVENTS_GROUP, eventStreamKey, eventStreamPausedKey, stageQueueName, expandQueueSelection, workerKey, workerKeyPattern, cancelChannel, canceledAttemptKey } from './queue-names.ts';
+export { DEFAULT_QUEUE_PREFIX, EVENTS_QUEUE, EVENTS_GROUP, EVENTS_HANDLED_TTL_SEC, eventsHandledKey, eventStreamKey, eventStreamPausedKey, stageQueueName, expandQueueSelection, workerKey, workerKeyPattern, cancelChannel, canceledAttemptKey } from './queue-names.ts';
 export { stageJobId } from './job-ids.ts';
 export { jobCatalog, stageJobSchema, stageEventSchema, type StageJob, type StageEvent, type StageEventType, type JobName, type JobPayload } from './job-catalog.ts';
 export { openRedis } from './redis-connection.ts';

@@ -32,6 +32,17 @@ export function eventStreamPausedKey(prefix: string): string {
   return `${prefix}:${EVENTS_QUEUE}:paused`;
 }
 
+/**
+ * How many events orchestrators handled (applied, or dropped as unreadable) in one second of the
+ * epoch: counted with the acknowledgement, kept two minutes, summed for `GET /v1/queues`.
+ */
+export function eventsHandledKey(prefix: string, epochSecond: number): string {
+  return `${prefix}:${EVENTS_QUEUE}:handled:${epochSecond}`;
+}
+
+/** How long a per-second count of handled events is kept. */
+export const EVENTS_HANDLED_TTL_SEC = 120;
+
 /** One queue per stage family and resource class: `stage-train-gpu`, `stage-ingest-cpu`, … */
 export function stageQueueName(family: string, resourceClass: ResourceClass): string {
   return `stage-${family}-${resourceClass}`;

@@ -103,6 +103,6 @@ export async function stageQueueStats(queue: Queue, finished: { done: number; fa
  * throughput is unknown: null.
  */
 export async function eventStreamQueueStats(connection: Redis, prefix: string) {
-  const { waiting, active, paused } = await readEventStreamStats(connection, prefix);
-  return { paused, waiting, active, delayed: 0, failed: 0, completed: 0, throughputPerMinute: null, failedLastMinute: null };
+  const { waiting, active, paused, handledLastMinute } = await readEventStreamStats(connection, prefix);
+  return { paused, waiting, active, delayed: 0, failed: 0, completed: 0, throughputPerMinute: handledLastMinute, failedLastMinute: null };
 }

@@ -2,7 +2,7 @@ import { Queue, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { outbox } from '@pipewright/db';
 import { applyStageEvent } from '@pipewright/engine';
-import { EVENTS_GROUP, eventStreamKey, eventStreamPausedKey, openRedis, type StageJob } from '@pipewright/queue';
+import { EVENTS_GROUP, eventsHandledKey, eventStreamKey, eventStreamPausedKey, openRedis, type StageJob } from '@pipewright/queue';
 import { testRedisUrl } from '@pipewright/testing';
 import { createTestApi, expectApiError, readExampleYaml, type TestApi } from '../test-app.ts';
 
@@ -53,7 +53,7 @@ describe('GET /v1/queues', () => {
     const families = [...new Set(api.app && (await api.inject('/v1/stage-types')).json<{ items: { family: string }[] }>().items.map((t) => t.family))].sort();
     expect(items.map((q) => q.name)).toEqual([...families.flatMap((f) => [`stage-${f}-cpu`, `stage-${f}-gpu`]), 'events']);
     expect(items.find((q) => q.name === 'stage-train-gpu')).toMatchObject({ kind: 'stage', family: 'train', resourceClass: 'gpu', paused: false, waiting: 0, active: 0, failed: 0 });
-    expect(items.at(-1)).toMatchObject({ name: 'events', kind: 'events', family: null, resourceClass: null, paused: false, waiting: 0, active: 0, failed: 0, throughputPerMinute: null });
+    expect(items.at(-1)).toMatchObject({ name: 'events', kind: 'events', family: null, resourceClass: null, paused: false, waiting: 0, active: 0, failed: 0, throughputPerMinute: 0 });
   });
 
   it('counts waiting and delayed jobs', async () => {
@@ -148,12 +148,23 @@ describe('the events stream', () => {
         delayed: 0,
         failed: 0,
         completed: 0,
-        throughputPerMinute: null,
+        throughputPerMinute: 0,
         failedLastMinute: null,
       });
       expect((await list()).at(-1)).toMatchObject({ name: 'events', waiting: 1, active: 1 });
     } finally {
       await api.redis.del(key);
+    }
+  });
+
+  it('reports as throughput the events handled in the last 60 s, as the orchestrators count them', async () => {
+    const second = Math.floor(Date.now() / 1000);
+    const counts: [number, number][] = [[second, 3], [second - 30, 4], [second - 90, 7]]; // the last one is too old
+    try {
+      for (const [at, n] of counts) await api.redis.incrby(eventsHandledKey(api.prefix, at), n);
+      expect((await api.inject('/v1/queues/events')).json()).toMatchObject({ name: 'events', throughputPerMinute: 7, failedLastMinute: null });
+    } finally {
+      await api.redis.del(...counts.map(([at]) => eventsHandledKey(api.prefix, at)));
     }
   });
 

@@ -21,7 +21,10 @@ export const queueSchema = z
     delayed: z.number().describe('Jobs waiting for their start time (retry backoff); 0 for events'),
     failed: z.number().describe('Jobs BullMQ holds as failed (until clean-failed, or their retention); 0 for events'),
     completed: z.number().describe('Completed jobs BullMQ still holds (stage jobs are removed when they complete); 0 for events'),
-    throughputPerMinute: z.number().nullable().describe('Stage queues: attempts that ended in the last 60 s (from Postgres); null for events'),
+    throughputPerMinute: z
+      .number()
+      .nullable()
+      .describe('Stage queues: attempts that ended in the last 60 s (from Postgres). events: events the orchestrators handled (applied, or dropped as unreadable) in the last 60 s'),
     failedLastMinute: z.number().nullable().describe('Stage queues: attempts that failed or were lost in the last 60 s; null for events'),
   })
   .meta({ id: 'Queue' });
