@@ -263,6 +263,4 @@ CREATE INDEX stage_runs_parent_idx ON public.stage_runs USING btree (run_id, par
 
 CREATE UNIQUE INDEX stage_runs_run_key_uq ON public.stage_runs USING btree (run_id, stage_key);
 
-CREATE INDEX stage_runs_status_idx ON public.stage_runs USING btree (status);
-
 CREATE INDEX stage_runs_uses_key_idx ON public.stage_runs USING btree (uses, stage_key, finished_at);

@@ -49,7 +49,6 @@ export const stageRuns = pgTable(
   },
   (t) => [
     uniqueIndex('stage_runs_run_key_uq').on(t.runId, t.stageKey),
-    index('stage_runs_status_idx').on(t.status),
     // A foreach group's instances, counted by status each time some of them end.
     index('stage_runs_parent_idx').on(t.runId, t.parentKey).where(sql`${t.parentKey} is not null`),
     // Cache lookups: only successful rows can be hits.
