@@ -67,6 +67,15 @@ export function driverOf(handle: DatabaseHandle): DatabaseDriver {
 }
 
 /**
+ * Set on every connection (unless the URL brings its own `options`). Pipewright's statements are
+ * short and index-driven. When a young or fast-growing table's statistics are stale, Postgres'
+ * cost estimates can pass `jit_above_cost` or the parallel-plan thresholds: in the throughput
+ * benchmark a dependents read of 5 ms spent 80 ms compiling itself (JIT), and others 10 ms
+ * starting a parallel worker.
+ */
+export const OLTP_SESSION_OPTIONS = '-c jit=off -c max_parallel_workers_per_gather=0';
+
+/**
  * Opens a database: node-postgres for a URL, PGlite for a directory or in memory. It does not
  * migrate; call `migrateDatabase(handle)` for that.
  */
@@ -76,7 +85,8 @@ export async function openDatabase(location: DatabaseLocation, opts: OpenDatabas
   let driver: DatabaseDriver;
 
   if ('url' in location) {
-    const pool = new pg.Pool({ connectionString: location.url, max: opts.poolSize ?? 10 });
+    const ownOptions = /[?&]options=/.test(location.url);
+    const pool = new pg.Pool({ connectionString: location.url, max: opts.poolSize ?? 10, ...(ownOptions ? {} : { options: OLTP_SESSION_OPTIONS }) });
     // An idle client whose connection dies (server restart, a test dropping its database WITH
     // (FORCE)) makes the pool emit 'error'; unhandled, that kills the process. pg has already
     // evicted the client, and the next query opens a fresh connection or fails with the cause.

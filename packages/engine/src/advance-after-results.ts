@@ -183,7 +183,9 @@ async function dependentsOf(tx: Database, runId: string, frontier: StageRow[], c
     prefetched && sameKeys(prefetched.frontier, ids) && sameKeys(prefetched.overridden, overridden) ? prefetched.stored : await selectDependents(tx, [runId], ids, overridden);
   // The counts read leave out the needs whose status changed in memory: they are added here.
   const byKey = changes.statusOverridesByKey();
+  const frontierKeys = new Set(frontier.map((s) => s.stageKey));
   const found = stored
+    .filter((d) => d.stage.needs.some((k) => frontierKeys.has(k)))
     .filter((d) => (overrides[d.stage.id] ?? d.stage.status) === 'PENDING')
     .map((d) => {
       let { unsatisfied, blocking } = d;
@@ -214,10 +216,14 @@ async function dependentsOf(tx: Database, runId: string, frontier: StageRow[], c
  * fan-out's root makes ready. The frontier's keys are looked up once, by id, in an uncorrelated
  * subquery (an InitPlan): correlated with each candidate, that lookup went through the run's rows
  * (and unpacked a fan-in join's 1,000-key `needs` once per frontier stage), 3-7 ms a batch in
- * the 1,000-wide fan-out.
+ * the 1,000-wide fan-out. They are the keys of every run of the batch, not each candidate's own
+ * run's: a per-run lookup (a subquery per candidate) made Postgres' cost estimate pass
+ * `jit_above_cost`, and compiling the query took 80 ms. So a candidate may need a key that ended
+ * in another run only: the caller keeps those that need their own run's frontier.
  */
 export function selectDependents(tx: Database, runIds: string[], frontier: string[], overridden: string[]): Promise<Dependent[]> {
   const changed = sql`${sql.param(overridden)}::uuid[]`;
+  const inRuns = sql`${sql.param(runIds)}::uuid[]`;
   // Only ids and counts go through the join; the candidates' rows are read once, by id, after it
   // (carried through it, a fan-in join's wide row made the count 5.4 ms instead of 1.8).
   const counted = sql`(select cand.id,
@@ -226,11 +232,14 @@ export function selectDependents(tx: Database, runIds: string[], frontier: strin
       from stage_runs cand
       cross join jsonb_array_elements_text(cand.needs) as k(key)
       -- A need left out (changed in memory) joins no row: its null status is counted by neither.
-      left join stage_runs need on need.run_id = cand.run_id and need.stage_key = k.key and need.id <> all(${changed})
+      -- The needs' runs are named by value too: joined on cand.run_id alone, the planner may scan
+      -- the whole table for them.
+      left join stage_runs need on need.run_id = any(${inRuns}) and need.run_id = cand.run_id and need.stage_key = k.key and need.id <> all(${changed})
       -- The runs by value, not by a subquery: with one, the planner chose to scan the table.
-      where cand.run_id = any(${sql.param(runIds)}::uuid[])
+      where cand.run_id = any(${inRuns})
         and (cand.status = 'PENDING' or cand.id = any(${changed}))
-        and cand.needs ?| array(select jsonb_array_elements_text(${frontierKeysByRun(frontier)} -> cand.run_id::text))
+        -- Needs a frontier key of any run of the batch: the caller keeps those of its own run's.
+        and cand.needs ?| (select array_agg(f.stage_key) from stage_runs f where f.id = any(${sql.param(frontier)}::uuid[]))
       group by cand.id) as counted`;
   return tx
     .select({ stage: stageRuns, unsatisfied: sql<number>`counted.unsatisfied`, blocking: sql<number>`counted.blocking` })
@@ -238,12 +247,6 @@ export function selectDependents(tx: Database, runIds: string[], frontier: strin
     .innerJoin(counted, sql`counted.id = ${stageRuns.id}`)
     .orderBy(asc(stageRuns.runId), asc(stageRuns.position), asc(stageRuns.stageKey))
     .execute();
-}
-
-/** `{ run id: [stage keys] }` of the `frontier` stages (ids), as one jsonb value. */
-function frontierKeysByRun(frontier: string[]): SQL {
-  return sql`(select jsonb_object_agg(run_id, keys) from (
-      select run_id::text, jsonb_agg(stage_key) as keys from stage_runs where id = any(${sql.param(frontier)}::uuid[]) group by run_id) f)`;
 }
 
 function sameKeys(set: ReadonlySet<string>, keys: string[]): boolean {
