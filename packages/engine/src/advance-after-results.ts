@@ -1,5 +1,5 @@
 import { STAGE_STATUSES, isSatisfiedStageStatus, isTerminalStageStatus } from '@pipewright/core';
-import { and, asc, eq, executeRows, inArray, or, sql, stageRuns, type Database, type runs, type SQL, type RunRow, type StageRow } from '@pipewright/db';
+import { and, asc, eq, executeRows, inArray, or, reusableSelect, sql, stageRuns, type Database, type runs, type SQL, type RunRow, type StageRow } from '@pipewright/db';
 import type { AdvanceResult } from './advance-run.ts';
 import { expandForeach, settleForeachGroups, settleForeachGroupsOf } from './expand-foreach.ts';
 import type { KnownArtifacts } from './resolve-stage-inputs.ts';
@@ -222,8 +222,12 @@ async function dependentsOf(tx: Database, runId: string, frontier: StageRow[], c
  * in another run only: the caller keeps those that need their own run's frontier.
  */
 export function selectDependents(tx: Database, runIds: string[], frontier: string[], overridden: string[]): Promise<Dependent[]> {
-  const changed = sql`${sql.param(overridden)}::uuid[]`;
-  const inRuns = sql`${sql.param(runIds)}::uuid[]`;
+  return dependentsOfFrontier(tx, { runIds, frontier, changed: overridden });
+}
+
+const dependentsOfFrontier = reusableSelect((db) => {
+  const changed = sql`${sql.placeholder('changed')}::uuid[]`;
+  const inRuns = sql`${sql.placeholder('runIds')}::uuid[]`;
   // Only ids and counts go through the join; the candidates' rows are read once, by id, after it
   // (carried through it, a fan-in join's wide row made the count 5.4 ms instead of 1.8).
   const counted = sql`(select cand.id,
@@ -239,15 +243,14 @@ export function selectDependents(tx: Database, runIds: string[], frontier: strin
       where cand.run_id = any(${inRuns})
         and (cand.status = 'PENDING' or cand.id = any(${changed}))
         -- Needs a frontier key of any run of the batch: the caller keeps those of its own run's.
-        and cand.needs ?| (select array_agg(f.stage_key) from stage_runs f where f.id = any(${sql.param(frontier)}::uuid[]))
+        and cand.needs ?| (select array_agg(f.stage_key) from stage_runs f where f.id = any(${sql.placeholder('frontier')}::uuid[]))
       group by cand.id) as counted`;
-  return tx
+  return db
     .select({ stage: stageRuns, unsatisfied: sql<number>`counted.unsatisfied`, blocking: sql<number>`counted.blocking` })
     .from(stageRuns)
     .innerJoin(counted, sql`counted.id = ${stageRuns.id}`)
-    .orderBy(asc(stageRuns.runId), asc(stageRuns.position), asc(stageRuns.stageKey))
-    .execute();
-}
+    .orderBy(asc(stageRuns.runId), asc(stageRuns.position), asc(stageRuns.stageKey));
+});
 
 function sameKeys(set: ReadonlySet<string>, keys: string[]): boolean {
   return set.size === keys.length && keys.every((k) => set.has(k));

@@ -1,5 +1,5 @@
 import { isTerminalAttemptStatus, isTerminalStageStatus, type StageFailure } from '@pipewright/core';
-import { and, asc, attempts, eq, executeRows, inArray, isNull, metrics, pipelinedTransaction, runs, sql, stageLogs, stageRuns, type artifacts, type Database, type RunRow, type StageRow, type AttemptRow, type ArtifactRow } from '@pipewright/db';
+import { and, asc, attempts, eq, executeRows, inArray, isNull, metrics, pipelinedTransaction, reusableSelect, runs, sql, stageLogs, stageRuns, type artifacts, type Database, type RunRow, type StageRow, type AttemptRow, type ArtifactRow } from '@pipewright/db';
 import type { StageEvent } from '@pipewright/queue';
 import { randomUUID } from 'node:crypto';
 import { advanceAfterResults, selectDependents, type PrefetchedDependents } from './advance-after-results.ts';
@@ -77,15 +77,7 @@ export async function applyEventsOfRuns(
     // before the wait for the run lock, and a result applied meanwhile would look unapplied.
     const runIds = [...new Set(batches.map((b) => b.runId))];
     const attemptIds = [...new Set(batches.flatMap((b) => b.events.map((e) => e.attemptId)))];
-    const locking = tx
-      .select({ run: runs, attempt: attempts, stage: stageRuns })
-      .from(runs)
-      .innerJoin(attempts, and(eq(attempts.runId, runs.id), sql`${attempts.id} = any(${sql.param(attemptIds)}::uuid[])`))
-      .innerJoin(stageRuns, eq(stageRuns.id, attempts.stageRunId))
-      .where(sql`${runs.id} = any(${sql.param(runIds)}::uuid[])`)
-      .orderBy(asc(runs.id), asc(attempts.id))
-      .for('update', { of: [runs, attempts, stageRuns] })
-      .execute();
+    const locking = lockRunsWithAttempts(tx, { runIds, attemptIds });
     // Sent right behind the lock, before its answer: the dependents of the stages the results
     // will most likely end. It runs once the locks are held, on a snapshot taken after them, and
     // is used only where that guess held; it saves a round trip per run.
@@ -130,6 +122,18 @@ export async function applyEventsOfRuns(
     return { results, jobs: takeOutboxJobs(tx) };
   });
 }
+
+/** The runs, and the attempts of theirs named (with their stages), locked in that order. */
+const lockRunsWithAttempts = reusableSelect((db) =>
+  db
+    .select({ run: runs, attempt: attempts, stage: stageRuns })
+    .from(runs)
+    .innerJoin(attempts, and(eq(attempts.runId, runs.id), sql`${attempts.id} = any(${sql.placeholder('attemptIds')}::uuid[])`))
+    .innerJoin(stageRuns, eq(stageRuns.id, attempts.stageRunId))
+    .where(sql`${runs.id} = any(${sql.placeholder('runIds')}::uuid[])`)
+    .orderBy(asc(runs.id), asc(attempts.id))
+    .for('update', { of: [runs, attempts, stageRuns] }),
+);
 
 /** A stage id as the database stores it (anything else in an event would fail the statement). */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
