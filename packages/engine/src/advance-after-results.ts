@@ -1,5 +1,5 @@
 import { STAGE_STATUSES, isSatisfiedStageStatus, isTerminalStageStatus } from '@pipewright/core';
-import { and, asc, eq, executeRows, inArray, or, reusableSelect, sql, stageRuns, type Database, type runs, type SQL, type RunRow, type StageRow } from '@pipewright/db';
+import { and, asc, eq, executeRows, or, reusableSelect, sql, stageRuns, type Database, type runs, type SQL, type RunRow, type StageRow } from '@pipewright/db';
 import type { AdvanceResult } from './advance-run.ts';
 import { expandForeach, settleForeachGroups, settleForeachGroupsOf } from './expand-foreach.ts';
 import type { KnownArtifacts } from './resolve-stage-inputs.ts';
@@ -82,7 +82,14 @@ export async function advanceAfterResults(tx: Database, run: RunRow, input: Adva
     for (const s of rows.values()) keys.delete(s.stageKey);
     const context =
       everything ? await load(undefined)
-      : keys.size || parents.size ? await load(or(keys.size ? inArray(stageRuns.stageKey, [...keys]) : undefined, parents.size ? inArray(stageRuns.parentKey, [...parents]) : undefined))
+      : keys.size || parents.size
+        ? await load(
+            // Arrays, not lists: one parameter each, and a text that does not grow with them.
+            or(
+              keys.size ? sql`${stageRuns.stageKey} = any(${sql.param([...keys])}::text[])` : undefined,
+              parents.size ? sql`${stageRuns.parentKey} = any(${sql.param([...parents])}::text[])` : undefined,
+            ),
+          )
       : [];
     const byKey = new Map([...rows.values(), ...context].map((s) => [s.stageKey, s]));
 

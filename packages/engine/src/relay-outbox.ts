@@ -1,4 +1,4 @@
-import { and, asc, gt, inArray, lte, or, outbox, sql, type Database } from '@pipewright/db';
+import { and, asc, gt, lte, or, outbox, sql, type Database } from '@pipewright/db';
 import type { PendingJob } from './outbox-collector.ts';
 import type { QueueProducer } from '@pipewright/queue';
 import type { OutboxMessage } from './outbox-message.ts';
@@ -95,7 +95,7 @@ export async function publishOutboxJobs(db: Database, producer: QueueProducer, j
 async function deletePublished(db: Database, ids: number[]): Promise<void> {
   await db.execute(
     sql`with d as (delete from ${outbox}
-                   where ${outbox.id} in (select ${outbox.id} from ${outbox} where ${inArray(outbox.id, ids)} for update skip locked)
+                   where ${outbox.id} in (select ${outbox.id} from ${outbox} where ${outbox.id} = any(${sql.param(ids)}::bigint[]) for update skip locked)
                    returning 1)
         select set_config('synchronous_commit', 'off', true), (select count(*) from d)`,
   );

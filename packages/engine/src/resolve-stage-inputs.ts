@@ -1,5 +1,5 @@
 import type { ArtifactRef } from '@pipewright/core';
-import { artifacts, inArray, type Database, type StageRow, type ArtifactRow } from '@pipewright/db';
+import { artifacts, sql, type Database, type StageRow, type ArtifactRow } from '@pipewright/db';
 
 
 export interface ResolvedInput {
@@ -70,7 +70,7 @@ export async function resolveInputsOfStages(
   const bound = stages.map((stage) => bindInputs(stage, stagesByKey));
   const wanted = new Set<string>();
   for (const b of bound) for (const id of [...b.single.values(), ...[...b.lists.values()].flat()]) if (!known.has(id)) wanted.add(id);
-  if (wanted.size) for (const row of await tx.select().from(artifacts).where(inArray(artifacts.id, [...wanted]))) known.set(row.id, row);
+  if (wanted.size) for (const row of await tx.select().from(artifacts).where(sql`${artifacts.id} = any(${sql.param([...wanted])}::uuid[])`)) known.set(row.id, row);
   return stages.map((stage, i) => {
     const { single, lists } = bound[i] as BoundInputs;
     const resolve = (inputName: string, artifactId: string): ResolvedInput => {
