@@ -1,16 +1,14 @@
-import { STAGE_STATUSES, isSatisfiedStageStatus, isTerminalStageStatus } from '@pipewright/core';
+import { isSatisfiedStageStatus, isTerminalStageStatus } from '@pipewright/core';
 import { and, asc, eq, executeRows, or, reusableSelect, sql, stageRuns, type Database, type runs, type SQL, type RunRow, type StageRow } from '@pipewright/db';
 import type { AdvanceResult } from './advance-run.ts';
 import { expandForeach, settleForeachGroups, settleForeachGroupsOf } from './expand-foreach.ts';
 import type { KnownArtifacts } from './resolve-stage-inputs.ts';
 import type { RunChangeSet } from './run-change-set.ts';
 import { BLOCKING_NEED, decideReadyStages, finalRunStatus, screenPendingStage } from './stage-decisions.ts';
+import { SATISFIED_STATUSES, statusList, TERMINAL_STATUSES } from './status-lists-sql.ts';
 
 
-const quoted = (statuses: readonly string[]) => sql.raw(statuses.map((s) => `'${s}'`).join(', '));
-const TERMINAL = quoted(STAGE_STATUSES.filter(isTerminalStageStatus));
-const SATISFIED = quoted(STAGE_STATUSES.filter(isSatisfiedStageStatus));
-const BLOCKING = quoted([...BLOCKING_NEED]);
+const BLOCKING = statusList([...BLOCKING_NEED]);
 
 export interface AdvanceAfterResultsInput {
   /** The stages whose results this step applied (their rows in memory, already patched). */
@@ -154,7 +152,7 @@ async function tallyStages(tx: Database, runId: string, changes: RunChangeSet): 
   const seen = statusSeen(JSON.stringify(changes.statusOverrides()), 't');
   const [tally] = await executeRows<{ open: number; failed: number; canceled: number }>(
     tx,
-    sql`select count(*) filter (where ${seen} not in (${TERMINAL}))::int as open,
+    sql`select count(*) filter (where ${seen} not in (${TERMINAL_STATUSES}))::int as open,
                count(*) filter (where ${seen} = 'FAILED')::int as failed,
                count(*) filter (where ${seen} = 'CANCELED')::int as canceled
         from stage_runs t where t.run_id = ${runId}`,
@@ -238,7 +236,7 @@ const dependentsOfFrontier = reusableSelect((db) => {
   // Only ids and counts go through the join; the candidates' rows are read once, by id, after it
   // (carried through it, a fan-in join's wide row made the count 5.4 ms instead of 1.8).
   const counted = sql`(select cand.id,
-        count(*) filter (where need.status not in (${SATISFIED}))::int as unsatisfied,
+        count(*) filter (where need.status not in (${SATISFIED_STATUSES}))::int as unsatisfied,
         count(*) filter (where need.status in (${BLOCKING}))::int as blocking
       from stage_runs cand
       cross join jsonb_array_elements_text(cand.needs) as k(key)

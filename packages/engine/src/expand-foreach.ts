@@ -1,14 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { interpolate, isSatisfiedStageStatus, isTerminalStageStatus, STAGE_STATUSES, type StageFailure } from '@pipewright/core';
+import { interpolate, isSatisfiedStageStatus, isTerminalStageStatus, type StageFailure } from '@pipewright/core';
 import { and, artifacts, eq, inArray, isNull, sql, stageRuns, type Database, type RunRow, type StageRow } from '@pipewright/db';
 import type { KnownArtifacts } from './resolve-stage-inputs.ts';
 import type { RunChangeSet } from './run-change-set.ts';
+import { TERMINAL_STATUSES, UNSUCCEEDED_STATUSES } from './status-lists-sql.ts';
 import { UNSTARTED_STAGE_STATE } from './unstarted-stage.ts';
 
 
-const quoted = (statuses: readonly string[]) => sql.raw(statuses.map((s) => `'${s}'`).join(', '));
-const TERMINAL = quoted(STAGE_STATUSES.filter(isTerminalStageStatus));
-const UNSUCCEEDED = quoted(STAGE_STATUSES.filter((s) => isTerminalStageStatus(s) && !isSatisfiedStageStatus(s)));
 
 /** Most instances one foreach may fan out into. */
 export const MAX_FOREACH_ITEMS = 10_000;
@@ -164,10 +162,10 @@ export async function settleForeachGroupsOf(
   const overridden = sql`${sql.param(changed.map((s) => s.id))}::uuid[]`;
   const counted = sql`(select i.parent_key,
         count(*)::int as total,
-        count(*) filter (where i.status not in (${TERMINAL}))::int as open,
-        count(*) filter (where i.status in (${UNSUCCEEDED}))::int as unsucceeded,
+        count(*) filter (where i.status not in (${TERMINAL_STATUSES}))::int as open,
+        count(*) filter (where i.status in (${UNSUCCEEDED_STATUSES}))::int as unsucceeded,
         count(*) filter (where i.status = 'CANCELED')::int as canceled,
-        (array_agg(i.stage_key order by i.item_index) filter (where i.status in (${UNSUCCEEDED})))[1:${sql.raw(String(NAMED_IN_ERROR))}] as first_unsucceeded
+        (array_agg(i.stage_key order by i.item_index) filter (where i.status in (${UNSUCCEEDED_STATUSES})))[1:${sql.raw(String(NAMED_IN_ERROR))}] as first_unsucceeded
       from stage_runs i
       where i.run_id = ${runId} and i.parent_key = any(${sql.param(groupKeys)}::text[]) and i.id <> all(${overridden})
       group by i.parent_key) as counted`;
