@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { interpolate, isSatisfiedStageStatus, isTerminalStageStatus, type StageFailure } from '@pipewright/core';
-import { and, artifacts, eq, inArray, isNull, sql, stageRuns, type Database, type RunRow, type StageRow } from '@pipewright/db';
+import { and, artifacts, eq, isNull, sql, stageRuns, type Database, type RunRow, type StageRow } from '@pipewright/db';
 import type { KnownArtifacts } from './resolve-stage-inputs.ts';
 import type { RunChangeSet } from './run-change-set.ts';
 import { TERMINAL_STATUSES, UNSUCCEEDED_STATUSES } from './status-lists-sql.ts';
 import { UNSTARTED_STAGE_STATE } from './unstarted-stage.ts';
-
 
 
 /** Most instances one foreach may fan out into. */
@@ -180,7 +179,7 @@ export async function settleForeachGroupsOf(
     })
     .from(stageRuns)
     .leftJoin(counted, sql`counted.parent_key = ${stageRuns.stageKey}`)
-    .where(and(eq(stageRuns.runId, runId), inArray(stageRuns.stageKey, groupKeys), isNull(stageRuns.parentKey)));
+    .where(and(eq(stageRuns.runId, runId), sql`${stageRuns.stageKey} = any(${sql.param(groupKeys)}::text[])`, isNull(stageRuns.parentKey)));
   const ended: StageRow[] = [];
   adopt(found.map((f) => f.group)).forEach((group, i) => {
     if (!isRunningGroup(group)) return;
