@@ -6,13 +6,6 @@ import { sql } from './index.ts';
 import { listen } from './listen.ts';
 import { openDatabase, type DatabaseHandle } from './open-database.ts';
 
-declare module 'vitest' {
-  interface ProvidedContext {
-    /** Provided by packages/testing/src/global-setup.ts (this package cannot depend on it). */
-    pwDatabaseUrl: string;
-  }
-}
-
 const CHANNEL = 'pw_listen_test';
 
 /** Resolves with the next `count` messages, or rejects after `ms`. */

@@ -10,13 +10,6 @@ import { migrateDatabase, migrationsFolder } from './migrate-database.ts';
 import { openDatabase, type Database, type DatabaseHandle } from './open-database.ts';
 import { readSchemaFile, renderSchemaFile, schemaDumpCommand } from './schema-file.ts';
 
-declare module 'vitest' {
-  interface ProvidedContext {
-    /** Provided by packages/testing/src/global-setup.ts (this package cannot depend on it). */
-    pwDatabaseUrl: string;
-  }
-}
-
 /** A run of writes and reads every driver must round-trip identically. */
 async function roundTrip(db: Database): Promise<void> {
   const pipelineId = randomUUID();

@@ -6,13 +6,6 @@ import { openDatabase, type DatabaseHandle } from './open-database.ts';
 import { pipelinedTransaction } from './pipelined-transaction.ts';
 import { countRoundTrips } from './round-trip-counter.ts';
 
-declare module 'vitest' {
-  interface ProvidedContext {
-    /** Provided by packages/testing/src/global-setup.ts (this package cannot depend on it). */
-    pwDatabaseUrl: string;
-  }
-}
-
 describe('pipelinedTransaction on node-postgres', () => {
   let handle: DatabaseHandle;
   // A table of its own in the server's database, so that its rows are seen from any connection.

@@ -7,13 +7,6 @@ import { openDatabase, type Database, type DatabaseHandle } from './open-databas
 import { pipelinedTransaction } from './pipelined-transaction.ts';
 import { reusableSelect } from './reusable-select.ts';
 
-declare module 'vitest' {
-  interface ProvidedContext {
-    /** Provided by packages/testing/src/global-setup.ts (this package cannot depend on it). */
-    pwDatabaseUrl: string;
-  }
-}
-
 /** A run with two stages; returns its id. */
 async function seed(db: Database): Promise<string> {
   const pipelineId = randomUUID();
