@@ -1,23 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { planPipeline, type StageCatalog, type StageDescriptor, type StageStatus } from '@pipewright/core';
+import { planPipeline, type StageStatus } from '@pipewright/core';
 import { and, eq, isNull, stageRuns, type Database, type StageRow } from '@pipewright/db';
 import { createTestDatabase, type TestDatabase } from '@pipewright/testing';
 import { settleForeachGroups, settleForeachGroupsOf } from './expand-foreach.ts';
 import { RunChangeSet } from './run-change-set.ts';
 import { submitRun } from './submit-run.ts';
+import { testCatalog, testDescriptor } from './test-catalog.fixture.ts';
 
-const descriptor = (type: string, outputs: Record<string, 'json'>): StageDescriptor => ({
-  type,
-  family: type.split('.')[0] ?? '',
-  description: type,
-  inputs: {},
-  outputs,
-  params: z.object({}).loose(),
-});
-const types = [descriptor('source.list@1', { items: 'json' }), descriptor('step.each@1', { out: 'json' })];
-const catalog: StageCatalog = { get: (t) => types.find((d) => d.type === t), list: () => types };
+const params = z.object({}).loose();
+const catalog = testCatalog([testDescriptor('source.list@1', {}, { items: 'json' }, { params }), testDescriptor('step.each@1', {}, { out: 'json' }, { params })]);
 const spec = {
   apiVersion: 'pipewright/v1',
   name: 'settle-groups',

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { planPipeline, type StageCatalog, type StageDescriptor } from '@pipewright/core';
+import { planPipeline } from '@pipewright/core';
 import { eq, openDatabase, outbox, sql, type Database } from '@pipewright/db';
 import { openRedis, QueueProducer, type StageJob } from '@pipewright/queue';
 import { cleanupRedisPrefix, createTestDatabase, testQueuePrefix, testRedisUrl, type TestDatabase } from '@pipewright/testing';
@@ -8,10 +8,9 @@ import { applyRunEvents } from './apply-stage-event.ts';
 import { AfterCommitPublisher } from './after-commit-publisher.ts';
 import { publishOutboxJobs, relayOutbox } from './relay-outbox.ts';
 import { submitRun, submitRuns } from './submit-run.ts';
+import { testCatalog, testDescriptor } from './test-catalog.fixture.ts';
 
-const d = (type: string): StageDescriptor => ({ type, family: 'step', description: type, inputs: {}, outputs: { out: 'json' }, params: z.object({}).strict() });
-const types = [d('step.a@1')];
-const catalog: StageCatalog = { get: (t) => types.find((x) => x.type === t), list: () => types };
+const catalog = testCatalog([testDescriptor('step.a@1', {}, { out: 'json' }, { params: z.object({}).strict() })]);
 const spec = {
   apiVersion: 'pipewright/v1',
   name: 'publish-after-commit',

@@ -1,27 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import { planPipeline, type ArtifactRef, type StageCatalog, type StageDescriptor } from '@pipewright/core';
+import { planPipeline, type ArtifactRef } from '@pipewright/core';
 import { and, artifacts, attempts, countRoundTrips, eq, lineageEdges, metrics, openDatabase, outbox, runs, stageRuns, type Database } from '@pipewright/db';
 import { openRedis, QueueProducer, type StageEvent, type StageJob } from '@pipewright/queue';
 import { cleanupRedisPrefix, createTestDatabase, testQueuePrefix, testRedisUrl, type TestDatabase } from '@pipewright/testing';
 import { applyEventsOfRuns, applyStageEvent } from './apply-stage-event.ts';
 import { relayOutbox } from './relay-outbox.ts';
 import { submitRun, submitRuns } from './submit-run.ts';
+import { testCatalog, testDescriptor } from './test-catalog.fixture.ts';
 
-const descriptor = (type: string, inputs: Record<string, 'table'>, outputs: Record<string, 'table' | 'json'>): StageDescriptor => ({
-  type,
-  family: type.split('.')[0] ?? '',
-  description: type,
-  inputs,
-  outputs,
-  params: z.object({ n: z.number().default(1) }).strict(),
-});
-const types = [
-  descriptor('source.make@1', {}, { data: 'table' }),
-  descriptor('step.map@1', { data: 'table' }, { data: 'table' }),
-  descriptor('step.join@1', { left: 'table', right: 'table' }, { report: 'json' }),
-];
-const catalog: StageCatalog = { get: (t) => types.find((d) => d.type === t), list: () => types };
+const catalog = testCatalog([
+  testDescriptor('source.make@1', {}, { data: 'table' }),
+  testDescriptor('step.map@1', { data: 'table' }, { data: 'table' }),
+  testDescriptor('step.join@1', { left: 'table', right: 'table' }, { report: 'json' }),
+]);
 
 /** source -> (a, b) -> join: a fan-out and a fan-in. */
 const diamond = {

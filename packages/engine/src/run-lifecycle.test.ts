@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import { planPipeline, type ArtifactRef, type CacheExplanation, type StageCatalog, type StageDescriptor } from '@pipewright/core';
+import { planPipeline, type ArtifactRef, type CacheExplanation } from '@pipewright/core';
 import { attempts, eq, outbox, runs, stageRuns, type Database } from '@pipewright/db';
 import { createRedisJobProbe, openRedis, QueueProducer, workerKey, type StageEvent, type StageJob } from '@pipewright/queue';
 import { cleanupRedisPrefix, createTestDatabase, testQueuePrefix, testRedisUrl, type TestDatabase } from '@pipewright/testing';
@@ -11,18 +10,14 @@ import { reconcileOnce } from './reconcile.ts';
 import { drainOutbox } from './relay-outbox.ts';
 import { retryRun } from './retry-run.ts';
 import { submitRun } from './submit-run.ts';
+import { testCatalog, testDescriptor } from './test-catalog.fixture.ts';
 
-const descriptor = (type: string, inputs: Record<string, 'json'>, volatile = false): StageDescriptor => ({
-  type,
-  family: type.split('.')[0] ?? '',
-  description: type,
-  inputs,
-  outputs: { out: 'json' },
-  params: z.object({ n: z.number().default(1) }).strict(),
-  ...(volatile ? { volatile } : {}),
-});
-const types = [descriptor('load.data@1', {}), descriptor('load.live@1', {}, true), descriptor('fit.model@1', { in: 'json' }), descriptor('score.model@1', { in: 'json' })];
-const catalog: StageCatalog = { get: (t) => types.find((d) => d.type === t), list: () => types };
+const catalog = testCatalog([
+  testDescriptor('load.data@1', {}, { out: 'json' }),
+  testDescriptor('load.live@1', {}, { out: 'json' }, { volatile: true }),
+  testDescriptor('fit.model@1', { in: 'json' }, { out: 'json' }),
+  testDescriptor('score.model@1', { in: 'json' }, { out: 'json' }),
+]);
 
 /** load -> fit -> score, each consuming the previous output. */
 function chain(name: string, fitN = 1, extra: Record<string, unknown> = {}) {
