@@ -186,10 +186,10 @@ export async function settleForeachGroupsOf(
     const f = found[i] as (typeof found)[number];
     const stored: InstanceTally = { total: f.total ?? 0, open: f.open ?? 0, unsucceeded: f.unsucceeded ?? 0, canceled: f.canceled ?? 0, firstUnsucceeded: [] };
     const tally = addInstances(stored, changed.filter((s) => s.parentKey === group.stageKey));
-    // The error names the first few in item order, stored or in memory alike.
-    const named = new Set(tally.firstUnsucceeded);
-    const keys = [...(f.firstUnsucceeded ?? []).filter((k) => !named.has(k)), ...tally.firstUnsucceeded];
-    const end = groupEnd({ ...tally, firstUnsucceeded: keys.sort((a, b) => itemIndexOf(a) - itemIndexOf(b)) }, now);
+    // The error names the first few in item order, stored or in memory alike (the stored ones
+    // leave out those in memory, so the two lists never overlap).
+    const keys = [...(f.firstUnsucceeded ?? []), ...tally.firstUnsucceeded].sort((a, b) => itemIndexOf(a) - itemIndexOf(b));
+    const end = groupEnd({ ...tally, firstUnsucceeded: keys }, now);
     if (!end) return;
     changes.patchStage(group, end);
     ended.push(group);
