@@ -185,7 +185,8 @@ ${lines.map((n) => `- ${n}`).join('\n')}
   with 1,000 children, \`add\` -> parent completed, 2 workers of concurrency 1 on each queue.
 - **sustained throughput**: no-op stages applied (rows reaching SUCCEEDED) per second over 60 s
   (20 s with \`--quick\`) after a warm-up, with the API, the orchestrator and 2 workers (concurrency 4)
-  as separate processes, and 32 runs of a 10-stage pipeline (\`root -> 8 -> join\`) kept in flight.
+  as separate processes, and 128 runs of a 10-stage pipeline (\`root -> 8 -> join\`) kept in flight
+  (each driver lane submits its next run as soon as its last one ended).
   **Baseline**: \`pgbench -N\` (simple update) with 4 clients, same duration, same server.
 - **submission**: \`POST /v1/runs\` of the 10-stage pipeline (JSON) from a closed-loop load
   generator in the bench process (10 keep-alive connections, like \`autocannon -c 10\`), against

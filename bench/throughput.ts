@@ -13,46 +13,60 @@ const exec = promisify(execFile);
 
 /**
  * Sustained throughput: no-op stages applied per second over the window, with the API, the
- * orchestrator and 2 workers as separate processes, and many runs in flight (a driver keeps
- * IN_FLIGHT runs of the 10-stage pipeline submitted). Baseline: pgbench simple-update (-N) with 4
- * clients on the same Postgres for the same duration.
+ * orchestrator and 2 workers as separate processes, and many runs in flight (one driver lane per
+ * run in flight submits a run of the 10-stage pipeline as soon as its previous one ended).
+ * Baseline: pgbench simple-update (-N) with 4 clients on the same Postgres for the same duration.
  */
 export async function throughput(ctx: BenchContext): Promise<ResultRow[]> {
   const seconds = ctx.options.quick ? 20 : 60;
-  // PW_BENCH_IN_FLIGHT: a diagnostic knob. 128 in flight measured no more than 32 (the machine's
-  // two cores are saturated), so the default stays.
-  const inFlight = Number(process.env.PW_BENCH_IN_FLIGHT ?? 32);
-  const workerConcurrency = 4;
+  // Diagnostic knobs. In flight (2026-11-28, one 60 s run each): 32 -> 1,122 stages/s, 64 -> 1,201,
+  // 128 -> 1,531, 256 -> 1,540 (a run then takes 1.35 s instead of 0.66): 128 is where the two
+  // cores saturate. Worker concurrency 16 instead of 4 measured the same (1,535).
+  const inFlight = Number(process.env.PW_BENCH_IN_FLIGHT ?? 128);
+  const workerConcurrency = Number(process.env.PW_BENCH_WORKER_CONCURRENCY ?? 4);
 
   const pgb = await pgbench(ctx, seconds);
   ctx.log(`pgbench -N -c 4: ${num(pgb.tps)} tps`);
 
   const stack = await startPipewright(ctx, { label: 'tput', layout: 'procs', workers: 2, workerConcurrency });
   const spec = tenStageSpec('bench-throughput');
-  const open = new Set<string>();
   let submitted = 0;
   let failedSubmits = 0;
   let stop = false;
-  const topUp = async () => {
-    while (!stop && open.size < inFlight) {
+  // Each lane keeps one run in flight: it submits, waits for the run to end, and submits the next,
+  // so IN_FLIGHT runs are in the system all the time (a driver that topped up in sequence and
+  // looked for ended runs every 100 ms kept only ~9 of 32 running). One query every 20 ms ends
+  // the wait of every lane whose run ended.
+  const waiting = new Map<string, () => void>();
+  const lane = async () => {
+    while (!stop) {
+      let runId: string;
       try {
-        open.add(await submit(stack.url, spec));
+        runId = await submit(stack.url, spec);
         submitted += 1;
       } catch {
         failedSubmits += 1;
         await sleep(100);
+        continue;
       }
+      if (stop) break;
+      await new Promise<void>((resolve) => waiting.set(runId, resolve));
     }
   };
-  const driver = (async () => {
+  const lanes = Array.from({ length: inFlight }, lane);
+  const watcher = (async () => {
     while (!stop) {
-      await topUp();
-      await sleep(100);
-      if (open.size === 0) continue;
-      const { rows } = await stack.pool.query<{ id: string }>(`select id from runs where id = any($1::uuid[]) and status in ('SUCCEEDED','FAILED','CANCELED')`, [[...open]]);
-      for (const r of rows) open.delete(r.id);
+      await sleep(20);
+      if (waiting.size === 0) continue;
+      const { rows } = await stack.pool.query<{ id: string }>(`select id from runs where id = any($1::uuid[]) and status in ('SUCCEEDED','FAILED','CANCELED')`, [[...waiting.keys()]]);
+      for (const r of rows) {
+        waiting.get(r.id)?.();
+        waiting.delete(r.id);
+      }
     }
+    for (const release of waiting.values()) release();
   })();
+  const driver = Promise.all([watcher, ...lanes]);
 
   const count = async (p: pg.Pool) => Number((await p.query<{ n: string }>(`select count(*) as n from stage_runs where status = 'SUCCEEDED'`)).rows[0]!.n);
   const warmup = ctx.options.quick ? 3 : 5;
