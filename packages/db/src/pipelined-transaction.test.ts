@@ -93,12 +93,12 @@ describe('pipelinedTransaction on node-postgres', () => {
     const counted = await openDatabase({ url: inject('pwDatabaseUrl') }, { poolSize: 1 });
     const roundTrips = countRoundTrips(counted);
     try {
-      const roundTripsOf = async (transaction: () => Promise<unknown>) => {
+      const costOf = async (transaction: () => Promise<unknown>) => {
         roundTrips.reset();
         await transaction();
-        return roundTrips.count;
+        return { roundTrips: roundTrips.count, writes: roundTrips.writes };
       };
-      const pipelined = await roundTripsOf(() =>
+      const pipelined = await costOf(() =>
         pipelinedTransaction(counted.db, async (tx, commitWithNextStatement) => {
           await tx.execute(sql`select id from ${table} where id = 1 for update`);
           commitWithNextStatement();
@@ -106,16 +106,41 @@ describe('pipelinedTransaction on node-postgres', () => {
         }),
       );
       // The same through drizzle's transaction(): BEGIN, select, insert, COMMIT.
-      const plain = await roundTripsOf(() =>
+      const plain = await costOf(() =>
         counted.db.transaction(async (tx) => {
           await tx.execute(sql`select id from ${table} where id = 1 for update`);
           await tx.execute(sql`insert into ${table} (id) values (10)`);
         }),
       );
-      expect({ pipelined, plain }).toEqual({ pipelined: 2, plain: 4 });
+      expect({ pipelined, plain }).toEqual({ pipelined: { roundTrips: 2, writes: 2 }, plain: { roundTrips: 4, writes: 4 } });
     } finally {
       await counted.close();
     }
     expect(await ids()).toEqual(expect.arrayContaining([9, 10]));
+  });
+
+  it('sends the statements issued together in one socket write, BEGIN with the first and COMMIT with the last', async () => {
+    const counted = await openDatabase({ url: inject('pwDatabaseUrl') }, { poolSize: 1 });
+    const roundTrips = countRoundTrips(counted);
+    try {
+      await counted.db.execute(sql`select 1`); // the connection's start-up is not counted
+      roundTrips.reset();
+      const read = await pipelinedTransaction(counted.db, async (tx, commitWithNextStatement) => {
+        // Three statements issued in one turn (drizzle reaches the driver after awaits of its own).
+        const [locked, counted1, counted2] = await Promise.all([
+          tx.execute<{ id: number }>(sql`select id from ${table} where id = 1 for update`),
+          tx.execute<{ n: number }>(sql`select count(*)::int as n from ${table}`),
+          tx.execute<{ n: number }>(sql`select count(*)::int as n from ${table} where id > 1`),
+        ]);
+        commitWithNextStatement();
+        await tx.execute(sql`insert into ${table} (id) values (11)`);
+        return [locked.rows[0]?.id, counted1.rows[0]!.n - counted2.rows[0]!.n];
+      });
+      expect(read).toEqual([1, 1]);
+      expect({ roundTrips: roundTrips.count, writes: roundTrips.writes }).toEqual({ roundTrips: 2, writes: 2 });
+    } finally {
+      await counted.close();
+    }
+    expect(await ids()).toEqual(expect.arrayContaining([11]));
   });
 });

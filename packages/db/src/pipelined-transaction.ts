@@ -1,6 +1,7 @@
 import { NodePgSession, NodePgTransaction } from 'drizzle-orm/node-postgres';
 import type { PgDialect } from 'drizzle-orm/pg-core';
 import type { RelationalSchemaConfig, TablesRelationalConfig } from 'drizzle-orm/relations';
+import type { Socket } from 'node:net';
 import pg from 'pg';
 import type { Database, DatabaseTransaction } from './open-database.ts';
 
@@ -19,6 +20,9 @@ export type CommitWithNextStatement = () => void;
  * Why: the orchestrator's apply is a short transaction of three statements on the hop's critical
  * path; a stand-alone BEGIN and COMMIT were two of its five round trips.
  *
+ * Statements issued together also leave together, in one socket write (see
+ * {@link writesTogether}): BEGIN with the first ones, COMMIT with the last.
+ *
  * BEGIN does not wait for its answer. It fails only where the statements behind it fail too (a
  * lost connection, a server shutting down); its error, if any, is what the first statement's
  * result rejects with. On PGlite (one connection, in process: no round trips to save) this is a
@@ -33,7 +37,8 @@ export async function pipelinedTransaction<T>(db: Database, body: (tx: DatabaseT
   // an idle client (nothing queued or in flight) and back before the client returns to the pool,
   // so no other user of the pool ever sees a pipelined connection.
   setPipelined(client, true);
-  let begin: Promise<unknown> | undefined = handled(client.query('begin'));
+  const send = writesTogether(client);
+  let begin: Promise<unknown> | undefined = handled(send(() => client.query('begin')));
   let commit: Promise<pg.QueryResult> | undefined;
   let commitNext = false;
   let broken: Error | undefined;
@@ -41,8 +46,8 @@ export async function pipelinedTransaction<T>(db: Database, body: (tx: DatabaseT
   const pipelinedClient = {
     query(config: pg.QueryConfig, values?: unknown[]): Promise<pg.QueryResult> {
       if (commit) return Promise.reject(new Error('pipelinedTransaction: a statement after the one marked last (the transaction is committing)'));
-      const result = client.query(config, values);
-      if (commitNext) commit = handled(client.query('commit'));
+      const result = send(() => client.query(config, values));
+      if (commitNext) commit = handled(send(() => client.query('commit')));
       if (begin === undefined) return result;
       // Answers arrive in order: by the time this statement's does, BEGIN's has.
       const first = Promise.all([begin, result]).then(([, r]) => r);
@@ -56,7 +61,7 @@ export async function pipelinedTransaction<T>(db: Database, body: (tx: DatabaseT
       commitNext = true;
     });
     if (begin !== undefined) await begin; // the body sent no statement
-    const committed = await (commit ?? client.query('commit'));
+    const committed = await (commit ?? send(() => client.query('commit')));
     // COMMIT in an aborted transaction is not an error: it answers ROLLBACK.
     if (committed.command !== 'COMMIT') throw new Error(`pipelinedTransaction: the transaction ended in ${committed.command}, not COMMIT`);
     return value;
@@ -69,6 +74,34 @@ export async function pipelinedTransaction<T>(db: Database, body: (tx: DatabaseT
     setPipelined(client, false);
     client.release(broken);
   }
+}
+
+/**
+ * Wraps the sending of statements so that those issued in one turn of the event loop leave in
+ * one socket write. Pipeline mode sends each statement as it is issued: one write system call
+ * each, and on loopback a write also runs the receiving side's TCP processing. Those writes were
+ * 15 % of the orchestrator's CPU in the throughput bench (6.3 s of a 70 s profile), with 3 writes
+ * in an apply's first round trip and 2 in its second. The first statement corks the socket; it
+ * is uncorked once every promise continuation queued by then has run (a tick queued from a
+ * microtask runs after the microtask queue is drained), so statements issued after awaits in the
+ * same turn (drizzle's query path) ride along, and nothing waits for I/O or a timer.
+ */
+function writesTogether(client: pg.PoolClient): <R>(issue: () => R) => R {
+  const socket = (client as unknown as { connection: { stream: Socket } }).connection.stream;
+  let corked = false;
+  return (issue) => {
+    if (!corked) {
+      corked = true;
+      socket.cork();
+      queueMicrotask(() =>
+        process.nextTick(() => {
+          corked = false;
+          socket.uncork();
+        }),
+      );
+    }
+    return issue();
+  };
 }
 
 /** Marks a statement's failure as handled: it is read later (or by another statement's answer). */
