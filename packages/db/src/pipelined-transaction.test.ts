@@ -127,14 +127,14 @@ describe('pipelinedTransaction on node-postgres', () => {
       roundTrips.reset();
       const read = await pipelinedTransaction(counted.db, async (tx, commitWithNextStatement) => {
         // Three statements issued in one turn (drizzle reaches the driver after awaits of its own).
-        const [locked, counted1, counted2] = await Promise.all([
-          tx.execute<{ id: number }>(sql`select id from ${table} where id = 1 for update`),
-          tx.execute<{ n: number }>(sql`select count(*)::int as n from ${table}`),
-          tx.execute<{ n: number }>(sql`select count(*)::int as n from ${table} where id > 1`),
+        const [locked, all, later] = await Promise.all([
+          executeRows<{ id: number }>(tx, sql`select id from ${table} where id = 1 for update`),
+          executeRows<{ n: number }>(tx, sql`select count(*)::int as n from ${table}`),
+          executeRows<{ n: number }>(tx, sql`select count(*)::int as n from ${table} where id > 1`),
         ]);
         commitWithNextStatement();
         await tx.execute(sql`insert into ${table} (id) values (11)`);
-        return [locked.rows[0]?.id, counted1.rows[0]!.n - counted2.rows[0]!.n];
+        return [locked[0]?.id, all[0]!.n - later[0]!.n];
       });
       expect(read).toEqual([1, 1]);
       expect({ roundTrips: roundTrips.count, writes: roundTrips.writes }).toEqual({ roundTrips: 2, writes: 2 });
