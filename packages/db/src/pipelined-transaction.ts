@@ -80,8 +80,8 @@ export async function pipelinedTransaction<T>(db: Database, body: (tx: DatabaseT
  * Wraps the sending of statements so that those issued in one turn of the event loop leave in
  * one socket write. Pipeline mode sends each statement as it is issued: one write system call
  * each, and on loopback a write also runs the receiving side's TCP processing. Those writes were
- * 15 % of the orchestrator's CPU in the throughput bench (6.3 s of a 70 s profile), with 3 writes
- * in an apply's first round trip and 2 in its second. The first statement corks the socket; it
+ * 15 % of the orchestrator's busy CPU in the throughput bench (6.3 of 43 s in a 70 s profile),
+ * with 3 writes in an apply's first round trip and 2 in its second. The first statement corks the socket; it
  * is uncorked once every promise continuation queued by then has run (a tick queued from a
  * microtask runs after the microtask queue is drained), so statements issued after awaits in the
  * same turn (drizzle's query path) ride along, and nothing waits for I/O or a timer.
