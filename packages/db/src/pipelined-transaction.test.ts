@@ -5,6 +5,7 @@ import { sql } from './index.ts';
 import { openDatabase, type DatabaseHandle } from './open-database.ts';
 import { pipelinedTransaction } from './pipelined-transaction.ts';
 import { countRoundTrips } from './round-trip-counter.ts';
+import { nameGeneration } from './statement-names.ts';
 
 describe('pipelinedTransaction on node-postgres', () => {
   let handle: DatabaseHandle;
@@ -142,5 +143,28 @@ describe('pipelinedTransaction on node-postgres', () => {
       await counted.close();
     }
     expect(await ids()).toEqual(expect.arrayContaining([11]));
+  });
+
+  it('names its statements: a connection parses a text once per generation, and keeps only the newest', async () => {
+    const single = await openDatabase({ url: inject('pwDatabaseUrl') }, { poolSize: 1 });
+    // A text of this test alone (the names' generations count executions per process).
+    const tag = `probe_${randomBytes(4).toString('hex')}`;
+    try {
+      for (let i = 1; i <= 15; i += 1) await pipelinedTransaction(single.db, (tx) => tx.execute(sql`select count(*) as ${sql.raw(tag)} from ${table}`));
+      // Read in a transaction of its own, which first deallocates what the last one superseded.
+      const prepared = await pipelinedTransaction(single.db, (tx) =>
+        executeRows<{ name: string; runs: number }>(tx, sql`select name, (generic_plans + custom_plans)::int as runs from pg_prepared_statements where strpos(statement, ${tag}) > 0`),
+      );
+      // Executions 1, 2-3, 4-7 and 8-15 are generations 0 to 3; the 8 of the last share one parse.
+      expect(prepared).toEqual([{ name: expect.stringMatching(/^pw_[0-9a-f]{24}_3$/), runs: 8 }]);
+    } finally {
+      await single.close();
+    }
+  });
+});
+
+describe('nameGeneration', () => {
+  it('moves at each power of two, up to the 20th', () => {
+    expect([1, 2, 3, 4, 7, 8, 2 ** 20 - 1, 2 ** 20, 2 ** 40].map(nameGeneration)).toEqual([0, 1, 1, 2, 2, 3, 19, 20, 20]);
   });
 });

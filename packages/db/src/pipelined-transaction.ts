@@ -4,6 +4,7 @@ import type { RelationalSchemaConfig, TablesRelationalConfig } from 'drizzle-orm
 import type { Socket } from 'node:net';
 import pg from 'pg';
 import type { Database, DatabaseTransaction } from './open-database.ts';
+import { statementName, takeStaleStatements } from './statement-names.ts';
 
 /**
  * Marks the body's next statement as its last: COMMIT is sent right behind it, in the same
@@ -23,6 +24,9 @@ export type CommitWithNextStatement = () => void;
  * Statements issued together also leave together, in one socket write (see
  * {@link writesTogether}): BEGIN with the first ones, COMMIT with the last.
  *
+ * Its statements are named, so each connection parses and plans a text once (see
+ * {@link statementName}).
+ *
  * BEGIN does not wait for its answer. It fails only where the statements behind it fail too (a
  * lost connection, a server shutting down); its error, if any, is what the first statement's
  * result rejects with. On PGlite (one connection, in process: no round trips to save) this is a
@@ -38,6 +42,8 @@ export async function pipelinedTransaction<T>(db: Database, body: (tx: DatabaseT
   // so no other user of the pool ever sees a pipelined connection.
   setPipelined(client, true);
   const send = writesTogether(client);
+  // Outside the transaction (before BEGIN, each its own Sync), in the same write as BEGIN.
+  for (const name of takeStaleStatements(client)) handled(send(() => client.query(`deallocate ${name}`)));
   let begin: Promise<unknown> | undefined = handled(send(() => client.query('begin')));
   let commit: Promise<pg.QueryResult> | undefined;
   let commitNext = false;
@@ -46,7 +52,9 @@ export async function pipelinedTransaction<T>(db: Database, body: (tx: DatabaseT
   const pipelinedClient = {
     query(config: pg.QueryConfig, values?: unknown[]): Promise<pg.QueryResult> {
       if (commit) return Promise.reject(new Error('pipelinedTransaction: a statement after the one marked last (the transaction is committing)'));
-      const result = send(() => client.query(config, values));
+      // Named: parsed and planned once per connection (see statement-names.ts).
+      const name = config.name ?? statementName(client, config.text);
+      const result = send(() => client.query(name === undefined ? config : { ...config, name }, values));
       if (commitNext) commit = handled(send(() => client.query('commit')));
       if (begin === undefined) return result;
       // Answers arrive in order: by the time this statement's does, BEGIN's has.

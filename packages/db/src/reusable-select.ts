@@ -34,10 +34,10 @@ type Rows<Builder extends { execute(): Promise<unknown[]> }> = Awaited<ReturnTyp
  *
  * It is drizzle's own `prepare` step, split: the text, the field list and the join map are kept;
  * each run asks the given database's (or transaction's) session for a query object, as drizzle
- * does, so it runs on that connection and is logged by that handle's logger. The statement is
- * unnamed: Postgres plans it with the values each time (see docs/performance.md on why named
- * statements were dropped). `build` must give the same text whatever the values: only
- * placeholders may vary.
+ * does, so it runs on that connection and is logged by that handle's logger. Inside a pipelined
+ * transaction the statement is named, and Postgres plans it once per connection and generation
+ * (statement-names.ts); elsewhere it is unnamed and planned with the values each time. `build`
+ * must give the same text whatever the values: only placeholders may vary.
  */
 export function reusableSelect<Builder extends { execute(): Promise<unknown[]> }, Values extends Record<string, unknown>>(
   build: (db: Database) => Builder,
