@@ -163,6 +163,25 @@ describe('pipelinedTransaction on node-postgres', () => {
   });
 });
 
+describe('pipelinedTransaction when the server lost its named statements', () => {
+  it('fails the transaction that used one, and runs the next on a new connection', async () => {
+    const single = await openDatabase({ url: inject('pwDatabaseUrl') }, { poolSize: 1 });
+    const tag = `lost_${randomBytes(4).toString('hex')}`;
+    const run = (text: string) => pipelinedTransaction(single.db, (tx) => executeRows<{ n: number }>(tx, sql`select 1 as ${sql.raw(`${tag}_${text}`)}, 2 as n`));
+    try {
+      // Two texts, each at generation 1 (its 2nd and 3rd executions share that name).
+      for (const text of ['a', 'b']) for (let i = 0; i < 2; i += 1) await run(text);
+      // What a pooler or DISCARD ALL does behind node-postgres' back (the pool's only connection).
+      await single.db.execute(sql`deallocate all`);
+      await expect(run('a')).rejects.toMatchObject({ cause: { code: '26000' } });
+      // Its connection was dropped: b's 3rd execution (generation 1 again) is parsed anew.
+      await expect(run('b')).resolves.toEqual([expect.objectContaining({ n: 2 })]);
+    } finally {
+      await single.close();
+    }
+  });
+});
+
 describe('nameGeneration', () => {
   it('moves at each power of two, up to the 20th', () => {
     expect([1, 2, 3, 4, 7, 8, 2 ** 20 - 1, 2 ** 20, 2 ** 40].map(nameGeneration)).toEqual([0, 1, 1, 2, 2, 3, 19, 20, 20]);

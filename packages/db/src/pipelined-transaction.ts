@@ -77,6 +77,9 @@ export async function pipelinedTransaction<T>(db: Database, body: (tx: DatabaseT
     await settle(begin);
     if (commit) await settle(commit);
     else await client.query('rollback').catch((e: Error) => (broken = e));
+    // The server lost statements node-postgres thinks it holds (a DISCARD ALL, a pooler): a new
+    // connection parses them again, where this one would fail them on every retry.
+    if (isUnknownStatement(error)) broken ??= error as Error;
     throw error;
   } finally {
     setPipelined(client, false);
@@ -87,9 +90,10 @@ export async function pipelinedTransaction<T>(db: Database, body: (tx: DatabaseT
 /**
  * Wraps the sending of statements so that those issued in one turn of the event loop leave in
  * one socket write. Pipeline mode sends each statement as it is issued: one write system call
- * each, and on loopback a write also runs the receiving side's TCP processing. Those writes were
- * 15 % of the orchestrator's busy CPU in the throughput bench (6.3 of 43 s in a 70 s profile),
- * with 3 writes in an apply's first round trip and 2 in its second. The first statement corks the socket; it
+ * each, and on loopback a write also runs the receiving side's TCP processing; an apply made 3
+ * writes in its first round trip and 2 in its second. (A V8 profile put them at 15 % of the
+ * orchestrator's busy time, but it counts waits for a core too: `perf` puts all of its system
+ * calls at 6 % of its CPU; docs/performance.md, session 7.) The first statement corks the socket; it
  * is uncorked once every promise continuation queued by then has run (a tick queued from a
  * microtask runs after the microtask queue is drained), so statements issued after awaits in the
  * same turn (drizzle's query path) ride along, and nothing waits for I/O or a timer.
@@ -110,6 +114,12 @@ function writesTogether(client: pg.PoolClient): <R>(issue: () => R) => R {
     }
     return issue();
   };
+}
+
+/** Postgres' "prepared statement … does not exist" (SQLSTATE 26000), raw or wrapped by drizzle. */
+function isUnknownStatement(error: unknown): boolean {
+  const codeOf = (e: unknown) => (e !== null && typeof e === 'object' ? (e as { code?: unknown }).code : undefined);
+  return codeOf(error) === '26000' || codeOf((error as { cause?: unknown } | null)?.cause) === '26000';
 }
 
 /** Marks a statement's failure as handled: it is read later (or by another statement's answer). */
