@@ -13,6 +13,7 @@ export {
 } from './open-database.ts';
 export { migrateDatabase, migrationsDigest, migrationsFolder } from './migrate-database.ts';
 export { executeRows } from './execute-rows.ts';
+export { sqlStateOf } from './sql-state.ts';
 export { reusableSelect } from './reusable-select.ts';
 export { pipelinedTransaction, type CommitWithNextStatement } from './pipelined-transaction.ts';
 export { countRoundTrips, type RoundTripCounter } from './round-trip-counter.ts';

@@ -4,6 +4,7 @@ import type { RelationalSchemaConfig, TablesRelationalConfig } from 'drizzle-orm
 import type { Socket } from 'node:net';
 import pg from 'pg';
 import type { Database, DatabaseTransaction } from './open-database.ts';
+import { sqlStateOf } from './sql-state.ts';
 import { statementName, takeStaleStatements } from './statement-names.ts';
 
 /**
@@ -77,9 +78,10 @@ export async function pipelinedTransaction<T>(db: Database, body: (tx: DatabaseT
     await settle(begin);
     if (commit) await settle(commit);
     else await client.query('rollback').catch((e: Error) => (broken = e));
-    // The server lost statements node-postgres thinks it holds (a DISCARD ALL, a pooler): a new
-    // connection parses them again, where this one would fail them on every retry.
-    if (isUnknownStatement(error)) broken ??= error as Error;
+    // 26000, "prepared statement … does not exist": the server lost statements node-postgres
+    // thinks it holds (a DISCARD ALL, a pooler). A new connection parses them again, where this
+    // one would fail them on every retry.
+    if (sqlStateOf(error) === '26000') broken ??= error as Error;
     throw error;
   } finally {
     setPipelined(client, false);
@@ -114,12 +116,6 @@ function writesTogether(client: pg.PoolClient): <R>(issue: () => R) => R {
     }
     return issue();
   };
-}
-
-/** Postgres' "prepared statement … does not exist" (SQLSTATE 26000), raw or wrapped by drizzle. */
-function isUnknownStatement(error: unknown): boolean {
-  const codeOf = (e: unknown) => (e !== null && typeof e === 'object' ? (e as { code?: unknown }).code : undefined);
-  return codeOf(error) === '26000' || codeOf((error as { cause?: unknown } | null)?.cause) === '26000';
 }
 
 /** Marks a statement's failure as handled: it is read later (or by another statement's answer). */

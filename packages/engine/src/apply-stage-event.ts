@@ -1,5 +1,5 @@
 import { isTerminalAttemptStatus, isTerminalStageStatus, type StageFailure } from '@pipewright/core';
-import { and, asc, attempts, eq, executeRows, inArray, isNull, metrics, pipelinedTransaction, reusableSelect, runs, sql, stageLogs, stageRuns, type artifacts, type Database, type RunRow, type StageRow, type AttemptRow, type ArtifactRow } from '@pipewright/db';
+import { and, asc, attempts, eq, executeRows, inArray, isNull, metrics, pipelinedTransaction, reusableSelect, runs, sql, sqlStateOf, stageLogs, stageRuns, type artifacts, type Database, type RunRow, type StageRow, type AttemptRow, type ArtifactRow } from '@pipewright/db';
 import type { StageEvent } from '@pipewright/queue';
 import { randomUUID } from 'node:crypto';
 import { advanceAfterResults, selectDependents, type PrefetchedDependents } from './advance-after-results.ts';
@@ -367,6 +367,5 @@ async function applyProgress(db: Database, event: Extract<StageEvent, { type: 's
 }
 
 function isForeignKeyViolation(error: unknown): boolean {
-  const e = error as { code?: string; cause?: { code?: string } } | null;
-  return (e?.code ?? e?.cause?.code) === '23503';
+  return sqlStateOf(error) === '23503';
 }
