@@ -25,9 +25,10 @@ export async function hopLatency(ctx: BenchContext): Promise<ResultRow[]> {
   const stack = await startPipewright(ctx, { label: 'hop', layout: ctx.options.layout, workers: 2 });
   const baseline = await startBullChain(ctx);
 
+  // A warm-up as long as a measured chain, for both: V8 optimizes the hot paths before they count.
   ctx.log(`warm-up (layout ${ctx.options.layout})`);
-  await pipewrightChain(ctx, stack, 10);
-  await baseline.chain(10);
+  await pipewrightChain(ctx, stack, length);
+  await baseline.chain(length);
 
   const pw: Hop[] = [];
   const bull: number[] = [];
