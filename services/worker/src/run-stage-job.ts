@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { toStageFailure, type ArtifactRef, type StageFailure } from '@pipewright/core';
 import type { ArtifactStore } from '@pipewright/artifacts';
-import type { QueueProducer, StageJob } from '@pipewright/queue';
+import type { QueueProducer, StageEvent, StageJob } from '@pipewright/queue';
 import type { StageDefinition } from '@pipewright/stages';
 import type { Logger } from 'pino';
 import { MetricBatcher } from './metric-batcher.ts';
@@ -20,9 +20,17 @@ export interface StageJobDeps {
   abortGraceMs?: number;
   /** Announce the start only if the stage still runs after this long (0: at once). @defaultValue 200 */
   startEventDelayMs?: number;
+  /**
+   * Sends the result (succeeded or failed) without waiting for Redis' reply, on the connection
+   * the job is then completed on (see startWorker). Without it, the result is published with
+   * `producer` and awaited.
+   */
+  sendResult?(event: ResultEvent): void;
   /** Told the TensorFlow.js backend a stage reports (`ctx.setBackend`), for the heartbeat. */
   noteBackend?(name: string): void;
 }
+
+type ResultEvent = Extract<StageEvent, { type: 'stage.succeeded' | 'stage.failed' }>;
 
 /** Read once: a system call per stage showed in the fan-out's profile. */
 const HOST = hostname();
@@ -135,12 +143,13 @@ export async function runStageJob(job: StageJob, deps: StageJobDeps): Promise<'s
   // (the reconciler runs a lost one again), and the orchestrator ignores points it already has.
   const series = batcher.series();
   const seriesReport = series.length ? { series } : {};
+  const report = async (event: ResultEvent) => (deps.sendResult ? deps.sendResult(event) : deps.producer.publishEvent(event));
   if (outcome.ok) {
-    await deps.producer.publishEvent({ type: 'stage.succeeded', ...base, at: now(), outputs: outcome.outputs, metrics: outcome.metrics, ...(backend ? { backend } : {}), resourceUse, ...startReport, ...seriesReport });
+    await report({ type: 'stage.succeeded', ...base, at: now(), outputs: outcome.outputs, metrics: outcome.metrics, ...(backend ? { backend } : {}), resourceUse, ...startReport, ...seriesReport });
     logger.info({ wallMs: resourceUse.wallMs, backend, metrics: outcome.metrics }, 'stage succeeded');
     return 'succeeded';
   }
-  await deps.producer.publishEvent({ type: 'stage.failed', ...base, at: now(), error: outcome.failure, ...(backend ? { backend } : {}), resourceUse, ...startReport, ...seriesReport });
+  await report({ type: 'stage.failed', ...base, at: now(), error: outcome.failure, ...(backend ? { backend } : {}), resourceUse, ...startReport, ...seriesReport });
   logger.warn({ error: outcome.failure }, 'stage failed');
   return 'failed';
 }

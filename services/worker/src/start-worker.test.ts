@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { z } from 'zod';
 import { StageError } from '@pipewright/core';
 import { createLocalArtifactStore, type ArtifactStore } from '@pipewright/artifacts';
-import { openRedis, peekEvents, QueueProducer, workerKey, type StageEvent, type StageJob } from '@pipewright/queue';
+import { openRedis, peekEvents, QueueProducer, stageJobId, workerKey, type StageEvent, type StageJob } from '@pipewright/queue';
 import { createStageRegistry, defineStage, writeJson } from '@pipewright/stages';
 import { cleanupRedisPrefix, testQueuePrefix, testRedisUrl } from '@pipewright/testing';
 import { startWorker, type RunningWorker } from './start-worker.ts';
@@ -132,6 +132,32 @@ describe('worker over real Redis', () => {
     expect(done.started).toMatchObject({ workerId: 'test-worker' });
     expect(Date.parse(done.started?.at ?? '')).toBeGreaterThanOrEqual(before - 1000);
     expect(Date.parse(done.started?.at ?? '')).toBeLessThanOrEqual(Date.parse(done.at));
+  });
+
+  it('sends a result ahead of its job completion, on the connection that completes it', async () => {
+    // The worker does not wait for the result's reply before completing the job: that is safe
+    // only because Redis runs one connection's commands in order. MONITOR shows each command
+    // with the client that sent it.
+    const monitor = await openRedis(redisUrl).monitor();
+    const seen: { args: string[]; client: string }[] = [];
+    monitor.on('monitor', (_time: string, args: string[], client: string) => seen.push({ args, client }));
+    try {
+      const j = job('test.count@1', { epochs: 1 });
+      const jobId = stageJobId(j.stageRunId, j.attempt);
+      await producer.publishStageJobs([{ queue: 'stage-test-cpu', job: j }]);
+      const isResult = (c: { args: string[] }) => c.args[0]?.toLowerCase() === 'xadd' && c.args.some((a) => a.includes(j.attemptId) && a.includes('stage.succeeded'));
+      // BullMQ's moveToFinished script, called with the job id and its target state.
+      const isCompletion = (c: { args: string[] }) => /^eval/i.test(c.args[0] ?? '') && c.args.includes(jobId) && c.args.includes('completed');
+      const deadline = Date.now() + 20_000;
+      while (!seen.some(isCompletion) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const result = seen.findIndex(isResult);
+      const completion = seen.findIndex(isCompletion);
+      expect(result).toBeGreaterThanOrEqual(0);
+      expect(completion).toBeGreaterThan(result);
+      expect(seen[completion]?.client).toBe(seen[result]?.client);
+    } finally {
+      monitor.disconnect();
+    }
   });
 
   it('reports a StageError as a non-retryable application failure with its code', async () => {

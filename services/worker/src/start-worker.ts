@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ArtifactStore } from '@pipewright/artifacts';
-import { openRedis, QueueProducer, stageJobSchema, workerKey } from '@pipewright/queue';
+import { openRedis, QueueProducer, stageJobSchema, workerKey, type StageEvent } from '@pipewright/queue';
 import type { StageDefinition } from '@pipewright/stages';
 import type { Logger } from 'pino';
 import { CancelWatcher } from './cancel-watcher.ts';
@@ -81,40 +81,48 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
 
   // BullMQ does not close a connection it was handed; these are closed in close().
   const workerConnections: Redis[] = [];
-  const workers = options.queues.map(
-    (queue) =>
-      new Worker(
-        queue,
-        async (job) => {
-          const payload = stageJobSchema.parse(job.data);
-          return runStageJob(payload, {
-            workerId: id,
-            producer,
-            store: options.store,
-            findStage: options.findStage,
-            logger,
-            watchCancel: (attemptId, onCancel) => cancels.watch(attemptId, onCancel),
-            abortGraceMs: options.abortGraceMs ?? 5000,
-            ...(options.startEventDelayMs !== undefined ? { startEventDelayMs: options.startEventDelayMs } : {}),
-            noteBackend: (name) => {
-              reportedBackend = name;
-            },
-          });
-        },
-        {
-          connection: track(workerConnections, openRedis(options.redisUrl)),
-          prefix: options.prefix,
-          concurrency: options.concurrency ?? 1,
-          // A job whose worker died is not handed to another worker by BullMQ: it fails (and is
-          // removed), and the reconciler retries the attempt as a new one, by the stage's policy.
-          // The lock (renewed every half period) outlasts any single synchronous TensorFlow op;
-          // a dead worker's job is gone within lockDuration + stalledInterval.
-          lockDuration: 15_000,
-          stalledInterval: 5_000,
-          maxStalledCount: 0,
-        },
-      ),
-  );
+  const workers = options.queues.map((queue) => {
+    const jobConnection = track(workerConnections, openRedis(options.redisUrl));
+    // The result goes out on the connection BullMQ completes the job on, and the job does not
+    // wait for its reply: Redis runs a connection's commands in order, so the result is in the
+    // events stream before the job is completed, as when it waited, at one round trip fewer.
+    const results = new QueueProducer({ connection: jobConnection, prefix: options.prefix });
+    const sendResult = (event: StageEvent) => {
+      results.publishEvent(event).catch((error: unknown) => logger.error({ err: error, attemptId: event.attemptId }, 'result event not sent; the reconciler will run the attempt again'));
+    };
+    return new Worker(
+      queue,
+      async (job) => {
+        const payload = stageJobSchema.parse(job.data);
+        return runStageJob(payload, {
+          workerId: id,
+          producer,
+          sendResult,
+          store: options.store,
+          findStage: options.findStage,
+          logger,
+          watchCancel: (attemptId, onCancel) => cancels.watch(attemptId, onCancel),
+          abortGraceMs: options.abortGraceMs ?? 5000,
+          ...(options.startEventDelayMs !== undefined ? { startEventDelayMs: options.startEventDelayMs } : {}),
+          noteBackend: (name) => {
+            reportedBackend = name;
+          },
+        });
+      },
+      {
+        connection: jobConnection,
+        prefix: options.prefix,
+        concurrency: options.concurrency ?? 1,
+        // A job whose worker died is not handed to another worker by BullMQ: it fails (and is
+        // removed), and the reconciler retries the attempt as a new one, by the stage's policy.
+        // The lock (renewed every half period) outlasts any single synchronous TensorFlow op;
+        // a dead worker's job is gone within lockDuration + stalledInterval.
+        lockDuration: 15_000,
+        stalledInterval: 5_000,
+        maxStalledCount: 0,
+      },
+    );
+  });
   for (const w of workers) {
     w.on('error', (error) => logger.error({ err: error, queue: w.name }, 'queue worker error'));
   }
