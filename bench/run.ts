@@ -177,12 +177,15 @@ ${lines.map((n) => `- ${n}`).join('\n')}
   service as its own process, as in production). One hop = stage N's worker reported it finished
   (\`attempts.finished_at\`) -> stage N+1's worker started it (\`attempts.started_at\`): the succeeded
   event through Redis, the orchestrator's apply transaction, the outbox relay, BullMQ and the
-  worker's pick-up. Three chains (one with \`--quick\`), alternating with the baseline. **Baseline**:
+  worker's pick-up. A warm-up chain of the same length, then three chains (one with \`--quick\`),
+  alternating with the baseline. **Baseline**:
   raw BullMQ with 2 workers where each job's handler commits one Postgres \`UPDATE\`+\`INSERT\`
   transaction and then adds the next job; hop = handler N started -> handler N+1 started.
 - **fan-out / fan-in**: \`root -> 1,000 no-op stages -> join\` (200 with \`--quick\`), from the
   \`POST\` to \`runs.finished_at\` (SUCCEEDED). **Baseline**: a BullMQ \`FlowProducer\` flow of one parent
-  with 1,000 children, \`add\` -> parent completed, 2 workers of concurrency 1 on each queue.
+  with 1,000 children, \`add\` -> parent completed, 2 workers of concurrency 1 on each queue. Each
+  warms up once at the full width, then they run alternately five times (once with \`--quick\`);
+  the figures are the medians.
 - **sustained throughput**: no-op stages applied (rows reaching SUCCEEDED) per second over 60 s
   (20 s with \`--quick\`) after a warm-up, with the API, the orchestrator and 2 workers (concurrency 4)
   as separate processes, and 128 runs of a 10-stage pipeline (\`root -> 8 -> join\`) kept in flight

@@ -37,6 +37,17 @@ try {
   console.log('\nstatement | n | total s | mean ms | rows returned');
   for (const s of statementTotals().slice(0, 15)) console.log(`${s.what} | ${s.n} | ${(s.totalMs / 1000).toFixed(2)} | ${(s.totalMs / s.n).toFixed(2)} | ${s.rows}`);
   const txs = transactions();
+  // The fan-out's serial start: from the submit to the first middle stage's handler, what took
+  // longer than half a millisecond (the root's apply, its write statement, the first addBulk).
+  const spans = [...tracer.spans].sort((a, b) => a.t0 - b.t0);
+  const starts = spans.filter((x) => x.what === 'handler start');
+  const firstMiddle = starts[1];
+  if (firstMiddle) {
+    console.log('\nfrom the submit to the first middle stage starting: ms after the submit, duration, what');
+    for (const x of spans.filter((x) => x.t0 <= firstMiddle.t0 && (x.t1 - x.t0 >= 0.5 || x.what.startsWith('handler')))) {
+      console.log(`${(x.t0 - w0).toFixed(1)} | ${(x.t1 - x.t0).toFixed(1)} | ${x.what.slice(0, 90)}`);
+    }
+  }
   console.log('\ntransaction kind | n | mean ms | mean lock wait ms | mean commit ms');
   for (const kind of [...new Set(txs.map((t) => t.kind))]) {
     const list = txs.filter((t) => t.kind === kind);
