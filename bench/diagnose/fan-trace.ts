@@ -54,9 +54,8 @@ try {
     const avg = (f: (t: (typeof list)[number]) => number) => (list.reduce((a, t) => a + f(t), 0) / list.length).toFixed(2);
     console.log(`${kind} | ${list.length} | ${avg((t) => t.t1 - t.t0)} | ${avg((t) => t.lockMs)} | ${avg((t) => t.commitMs)}`);
   }
-} catch (error) {
-  // Said before the exit below, which would otherwise end the process with the error unsaid.
-  console.error(error);
+} catch (e) {
+  console.error(e);
   process.exitCode = 1;
 } finally {
   await ctx.cleanup();

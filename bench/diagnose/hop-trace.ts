@@ -83,9 +83,6 @@ try {
   }
 } catch (e) {
   console.error(e);
-} catch (error) {
-  // Said before the exit below, which would otherwise end the process with the error unsaid.
-  console.error(error);
   process.exitCode = 1;
 } finally {
   await ctx.cleanup();

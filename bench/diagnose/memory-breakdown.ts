@@ -68,7 +68,8 @@ await w.waitUntilReady(); console.log('ready');`);
   }
 } catch (e) {
   console.error(e);
+  process.exitCode = 1;
 } finally {
   await ctx.cleanup();
-  process.exit(0);
+  process.exit();
 }

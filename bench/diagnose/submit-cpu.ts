@@ -43,7 +43,8 @@ try {
   await api.stop(20_000);
 } catch (e) {
   console.error(e);
+  process.exitCode = 1;
 } finally {
   await ctx.cleanup();
-  process.exit(0);
+  process.exit();
 }

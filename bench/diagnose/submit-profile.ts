@@ -51,7 +51,8 @@ try {
   if (main) console.log(execFileSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bench/diagnose/summarize-profile.ts'), main, '25'], { encoding: 'utf8' }));
 } catch (e) {
   console.error(e);
+  process.exitCode = 1;
 } finally {
   await ctx.cleanup();
-  process.exit(0);
+  process.exit();
 }

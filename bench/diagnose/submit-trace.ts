@@ -40,7 +40,8 @@ try {
   }
 } catch (e) {
   console.error(e);
+  process.exitCode = 1;
 } finally {
   await ctx.cleanup();
-  process.exit(0);
+  process.exit();
 }
